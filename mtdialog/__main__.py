@@ -1,0 +1,5 @@
+import sys
+
+from mtdialog.cli import main
+
+sys.exit(main())

@@ -1,0 +1,258 @@
+"""The ``Session``: the one in-memory type every reader produces and every task consumes.
+
+A session is a list of turns (customer ``Q`` or agent ``A``; each with text and image ids) plus
+optional annotations for the four JDDC 2.1 tasks. EDUs (the units of discourse parsing) are derived
+from the turns, never stored: each turn contributes its text (if non-empty), then each of its images.
+
+``Session.from_dict`` validates a native record and raises :class:`DataError` naming the file, line
+and field of the first problem; ``Session.to_dict`` writes the canonical record back, so that
+native -> native conversion is byte-for-byte stable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+SPEAKERS = ("Q", "A")
+
+
+class DataError(ValueError):
+    """Bad input, located: ``path:line: field: message`` (``line`` may be a record number)."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
+                 field: str | None = None, record: int | None = None):
+        super().__init__(message)
+        self.message, self.path, self.line, self.field, self.record = message, path, line, field, record
+
+    def located(self, *, path: str | None = None, line: int | None = None,
+                record: int | None = None) -> "DataError":
+        """This error with a location filled in where it had none."""
+        return DataError(self.message, path=self.path or path, line=self.line or line,
+                         field=self.field, record=self.record if self.record is not None else record)
+
+    def __str__(self) -> str:
+        where = self.path or "<input>"
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.record is not None:
+            where += f": record {self.record}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+@dataclass
+class Turn:
+    """One message: ``speaker`` is ``"Q"`` (customer) or ``"A"`` (agent); ``images`` are image ids."""
+
+    speaker: str
+    text: str = ""
+    images: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EDU:
+    """An elementary discourse unit: a turn's text, or one of its images (``image`` is its id)."""
+
+    turn: int
+    speaker: str
+    text: str = ""
+    image: str | None = None
+
+
+@dataclass
+class Relation:
+    """A discourse link from head EDU ``x`` to dependent EDU ``y`` (``x < y``) with a relation label."""
+
+    x: int
+    y: int
+    type: str
+
+
+@dataclass
+class Rewrite:
+    """Query-rewriting label of customer turn ``turn``: can it be rewritten as text, and the rewrite."""
+
+    turn: int
+    rewritable: bool
+    text: str = ""
+
+
+@dataclass
+class Annotations:
+    """Task annotations of a session; ``None`` means "not annotated" for that task."""
+
+    rewrites: list[Rewrite] | None = None
+    discourse: list[Relation] | None = None
+    summary: str | None = None
+    image_categories: dict[str, str] | None = None
+
+
+@dataclass
+class Session:
+    """A customer-service dialogue of one shop, possibly about one product.
+
+    ``meta`` holds source-specific or hidden attributes (for example the generator's ground truth of
+    what an image shows, or CSDS's extra summaries); readers keep it, models never see it.
+    """
+
+    session_id: str
+    shop: str
+    product_id: str | None
+    turns: list[Turn]
+    annotations: Annotations | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def edus(self) -> list[EDU]:
+        """The session's EDUs in order: for each turn, its text (if non-empty), then each image."""
+        out = []
+        for i, turn in enumerate(self.turns):
+            if turn.text:
+                out.append(EDU(i, turn.speaker, text=turn.text))
+            out.extend(EDU(i, turn.speaker, image=image) for image in turn.images)
+        return out
+
+    def image_ids(self) -> list[str]:
+        """Every image id of the session, in order of appearance (an image sent twice appears twice)."""
+        return [image for turn in self.turns for image in turn.images]
+
+    # ----------------------------------------------------------------------------- serialisation
+    def to_dict(self) -> dict[str, Any]:
+        """The canonical native record (fixed key order; absent annotations omitted)."""
+        out: dict[str, Any] = {
+            "session_id": self.session_id,
+            "shop": self.shop,
+            "product_id": self.product_id,
+            "turns": [{"speaker": t.speaker, "text": t.text, "images": list(t.images)} for t in self.turns],
+        }
+        if self.annotations is not None:
+            a, ann = self.annotations, {}
+            if a.rewrites is not None:
+                ann["rewrites"] = [{"turn": r.turn, "rewritable": r.rewritable, "text": r.text}
+                                   for r in a.rewrites]
+            if a.discourse is not None:
+                ann["discourse"] = {"relations": [{"x": r.x, "y": r.y, "type": r.type} for r in a.discourse]}
+            if a.summary is not None:
+                ann["summary"] = a.summary
+            if a.image_categories is not None:
+                ann["image_categories"] = dict(a.image_categories)
+            out["annotations"] = ann
+        if self.meta:
+            out["meta"] = self.meta
+        return out
+
+    @classmethod
+    def from_dict(cls, record: Any, *, relation_labels: Iterable[str] | None = None,
+                  image_categories: Iterable[str] | None = None) -> "Session":
+        """Validate a native record and build the session.
+
+        Raises :class:`DataError` with the offending field (its location is added by the reader).
+        ``relation_labels`` / ``image_categories``: the corpus's label sets; labels outside them are errors.
+        """
+        _require(isinstance(record, dict), "", "a session must be a JSON object")
+        _no_unknown(record, {"session_id", "shop", "product_id", "turns", "annotations", "meta"}, "")
+        session_id = _get(record, "session_id", str, "")
+        _require(bool(session_id), "session_id", "must not be empty")
+        shop = _get(record, "shop", str, "")
+        product_id = _get(record, "product_id", (str, type(None)), "")
+        turns_raw = _get(record, "turns", list, "")
+        _require(len(turns_raw) > 0, "turns", "empty session (no turns)")
+        turns = [_turn(t, f"turns[{i}]") for i, t in enumerate(turns_raw)]
+        meta = record.get("meta", {})
+        _require(isinstance(meta, dict), "meta", f"expected an object, got {_type(meta)}")
+        session = cls(session_id, shop, product_id, turns, None, meta)
+        if "annotations" in record:
+            session.annotations = _annotations(record["annotations"], session,
+                                               set(relation_labels) if relation_labels is not None else None,
+                                               set(image_categories) if image_categories is not None else None)
+        return session
+
+
+# --------------------------------------------------------------------------------- validation helpers
+def _type(value: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
+            float: "number", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _require(ok: bool, field_name: str, message: str) -> None:
+    if not ok:
+        raise DataError(message, field=field_name or None)
+
+
+def _get(record: dict, key: str, types, prefix: str) -> Any:
+    name = f"{prefix}.{key}" if prefix else key
+    _require(key in record, name, "missing required field")
+    value = record[key]
+    types = types if isinstance(types, tuple) else (types,)
+    ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+    _require(ok, name, f"expected {' or '.join(_type(t()) if t is not type(None) else 'null' for t in types)}, "
+             f"got {_type(value)}")
+    return value
+
+
+def _no_unknown(record: dict, allowed: set[str], prefix: str) -> None:
+    unknown = sorted(set(record) - allowed)
+    if unknown:
+        name = f"{prefix}.{unknown[0]}" if prefix else unknown[0]
+        raise DataError(f"unknown field (allowed: {', '.join(sorted(allowed))})", field=name)
+
+
+def _turn(raw: Any, prefix: str) -> Turn:
+    _require(isinstance(raw, dict), prefix, f"expected an object, got {_type(raw)}")
+    _no_unknown(raw, {"speaker", "text", "images"}, prefix)
+    speaker = _get(raw, "speaker", str, prefix)
+    _require(speaker in SPEAKERS, f"{prefix}.speaker", f"unknown speaker {speaker!r} (expected 'Q' or 'A')")
+    text = _get(raw, "text", str, prefix)
+    images = _get(raw, "images", list, prefix)
+    for j, image in enumerate(images):
+        _require(isinstance(image, str) and bool(image), f"{prefix}.images[{j}]", "expected a non-empty image id")
+    _require(bool(text) or bool(images), prefix, "a turn needs text or at least one image")
+    return Turn(speaker, text, list(images))
+
+
+def _annotations(raw: Any, session: Session, relation_labels: set[str] | None,
+                 categories: set[str] | None) -> Annotations:
+    _require(isinstance(raw, dict), "annotations", f"expected an object, got {_type(raw)}")
+    _no_unknown(raw, {"rewrites", "discourse", "summary", "image_categories"}, "annotations")
+    out = Annotations()
+    if "rewrites" in raw:
+        out.rewrites = []
+        seen: set[int] = set()
+        for i, r in enumerate(_get(raw, "rewrites", list, "annotations")):
+            p = f"annotations.rewrites[{i}]"
+            _require(isinstance(r, dict), p, f"expected an object, got {_type(r)}")
+            _no_unknown(r, {"turn", "rewritable", "text"}, p)
+            turn = _get(r, "turn", int, p)
+            _require(0 <= turn < len(session.turns), f"{p}.turn",
+                     f"turn index {turn} out of range (session has {len(session.turns)} turns)")
+            _require(session.turns[turn].speaker == "Q", f"{p}.turn", f"turn {turn} is not a customer turn")
+            _require(turn not in seen, f"{p}.turn", f"turn {turn} rewritten twice")
+            seen.add(turn)
+            out.rewrites.append(Rewrite(turn, _get(r, "rewritable", bool, p), _get(r, "text", str, p)))
+    if "discourse" in raw:
+        d = _get(raw, "discourse", dict, "annotations")
+        _no_unknown(d, {"relations"}, "annotations.discourse")
+        n_edus = len(session.edus())
+        out.discourse = []
+        for i, r in enumerate(_get(d, "relations", list, "annotations.discourse")):
+            p = f"annotations.discourse.relations[{i}]"
+            _require(isinstance(r, dict), p, f"expected an object, got {_type(r)}")
+            _no_unknown(r, {"x", "y", "type"}, p)
+            x, y, label = _get(r, "x", int, p), _get(r, "y", int, p), _get(r, "type", str, p)
+            for name, v in (("x", x), ("y", y)):
+                _require(0 <= v < n_edus, f"{p}.{name}", f"EDU index {v} out of range (session has {n_edus} EDUs)")
+            _require(x < y, p, f"relation points forward or to itself (x={x} >= y={y})")
+            _require(relation_labels is None or label in relation_labels, f"{p}.type",
+                     f"label {label!r} is not in the corpus's relation label set")
+            out.discourse.append(Relation(x, y, label))
+    if "summary" in raw:
+        out.summary = _get(raw, "summary", str, "annotations")
+    if "image_categories" in raw:
+        cats = _get(raw, "image_categories", dict, "annotations")
+        images = set(session.image_ids())
+        for image, cat in cats.items():
+            p = f"annotations.image_categories.{image}"
+            _require(image in images, p, "image id does not occur in the session")
+            _require(isinstance(cat, str), p, f"expected string, got {_type(cat)}")
+            _require(categories is None or cat in categories, p, f"category {cat!r} is not in the corpus's set")
+        out.image_categories = dict(cats)
+    return out
