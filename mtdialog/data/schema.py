@@ -11,6 +11,7 @@ native -> native conversion is byte-for-byte stable.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -38,6 +39,31 @@ class DataError(ValueError):
         if self.record is not None:
             where += f": record {self.record}"
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+@dataclass
+class SkipReport:
+    """What a reader skipped under ``--skip-invalid``: how many records, and why (one error each)."""
+
+    errors: list[DataError] = field(default_factory=list)
+
+    def add(self, error: DataError) -> None:
+        self.errors.append(error)
+
+    def __len__(self) -> int:
+        return len(self.errors)
+
+    def summary(self, limit: int = 10) -> str:
+        """``"skipped N invalid records"`` with counts per field and the first ``limit`` errors."""
+        if not self.errors:
+            return "skipped 0 invalid records"
+        by_field = Counter(e.field or "record" for e in self.errors)
+        lines = [f"skipped {len(self.errors)} invalid record(s): "
+                 + ", ".join(f"{n} x {f}" for f, n in by_field.most_common())]
+        lines += [f"  {e}" for e in self.errors[:limit]]
+        if len(self.errors) > limit:
+            lines.append(f"  ... and {len(self.errors) - limit} more")
+        return "\n".join(lines)
 
 
 @dataclass
