@@ -41,7 +41,7 @@ def test_rewrite_examples_in_turn_order_and_rewritable_filter():
 def test_discourse_summary_and_image_examples():
     (d,) = task_examples("discourse", [session()])
     assert [(r.x, r.y) for r in d.relations] == [(0, 1), (1, 3)]
-    assert len(d.edus) == 6
+    assert len(d.edus) == 7  # 5 texts + 2 images
     (s,) = task_examples("summary", [session()])
     assert s.target == "用户反馈色差。"
     (im,) = task_examples("image_category", [session()])
