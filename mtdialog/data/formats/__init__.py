@@ -1,0 +1,84 @@
+"""Readers and writers for the public neighbours of the JDDC 2.1 format, all producing ``Session``.
+
+``READERS[name](path, *, skip_invalid=False, report=None)`` streams sessions from a file;
+``WRITERS[name](sessions, path)`` writes them back. Formats (see docs/formats.md for the exact
+mapping onto ``Session``):
+
+- ``jddc20-tsv``: JDDC 2.0 / JDMDC 2020 training TSV (one message per row); its test questions and
+  answers are read and written by :func:`~mtdialog.data.formats.jddc20.read_questions` and
+  :func:`~mtdialog.data.formats.jddc20.write_answers`.
+- ``stac``: STAC / Molweni discourse JSON (EDUs + relations, with the corpus's own labels).
+- ``csds``: CSDS summarization JSON (read only).
+
+Bad input raises :class:`~mtdialog.data.schema.DataError` naming the file, the line (TSV) or the
+0-based record index (JSON arrays) and the field; with ``skip_invalid`` each bad session is left out
+and its error added to ``report``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from mtdialog.data.schema import DataError, Session, SkipReport, _type
+
+#: ``Session.shop`` of sessions from sources that name no JD shop (STAC, Molweni, CSDS).
+OTHER_SHOP = "other"
+
+
+def load_json_array(path: str | Path) -> list[Any]:
+    """Parse a whole JSON file that holds an array; errors name the file and line."""
+    where = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        raise DataError(f"cannot read file: {e.strerror}", path=where) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DataError(f"invalid UTF-8 at byte {e.start}", path=where,
+                        line=raw[:e.start].count(b"\n") + 1) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DataError(f"malformed JSON: {e.msg} (column {e.colno})", path=where, line=e.lineno) from None
+    if not isinstance(data, list):
+        raise DataError(f"expected a JSON array of records, got {_type(data)}", path=where)
+    return data
+
+
+def iter_records(path: str | Path, records: list[Any], build: Callable[[Any, int], Session], *,
+                 skip_invalid: bool, report: SkipReport | None) -> Iterator[Session]:
+    """``build(record, index)`` for each record; a DataError is located at its record, then raised
+    or (with ``skip_invalid``) added to ``report`` and the record skipped."""
+    for index, record in enumerate(records):
+        try:
+            session = build(record, index)
+        except DataError as e:
+            error = e.located(path=str(path), record=index)
+            if not skip_invalid:
+                raise error from None
+            if report is not None:
+                report.add(error)
+            continue
+        yield session
+
+
+# The format modules use the helpers above, so they are imported after them.
+from mtdialog.data.formats import csds, jddc20, stac
+from mtdialog.data.formats.stac import labels_of
+
+READERS: dict[str, Callable[..., Iterator[Session]]] = {
+    "jddc20-tsv": jddc20.read,
+    "stac": stac.read,
+    "csds": csds.read,
+}
+
+WRITERS: dict[str, Callable[[Iterable[Session], str | Path], None]] = {
+    "jddc20-tsv": jddc20.write,
+    "stac": stac.write,
+}
+
+__all__ = ["OTHER_SHOP", "READERS", "WRITERS", "csds", "jddc20", "labels_of", "stac"]

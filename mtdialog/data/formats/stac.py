@@ -1,0 +1,208 @@
+"""STAC / Molweni discourse JSON: a JSON array of dialogues ``{"edus": [{"text", "speaker"}],
+"relations": [{"x", "y", "type"}], "id"?, ...}`` (the layout of Shi & Huang's Deep Sequential
+parser, which Molweni shares).
+
+Mapping onto :class:`Session` (``meta["stac"]`` keeps what the session itself cannot hold):
+
+- each EDU becomes one turn with its text, so EDU indices carry over unchanged; an EDU with an
+  ``"image"`` key (as :func:`write` marks image EDUs) becomes an image-only turn;
+- speaker roles: the dialogue's speakers are ranked by first appearance; even ranks (the first
+  speaker, the third, ...) are the customer ``Q``, odd ranks the agent ``A``. In a two-party
+  dialogue this is "the first speaker is Q, the other A"; in a multi-party one each person keeps one
+  role throughout. The original names are kept in ``speakers``;
+- relations with ``x < y`` become ``annotations.discourse`` with their original labels (labels are
+  the corpus's own, never checked against JDDC's). Relations the contract ``x < y`` cannot carry
+  (backward ``x > y`` and self ``x == y`` links, which the STAC conversion of Shi & Huang produces
+  and their loader counts but keeps) and repeated ``(x, y)`` pairs (their loader keeps the first)
+  stay out of the annotation; the original relation list is then kept in ``relations``, and is
+  written back as long as the session's relations are still the ones read;
+- ``id`` gives the session id (an id shared by several dialogues, as STAC's per-game ids are, gets
+  ``-<n>`` for its n-th dialogue); without one it is ``<file stem>-<index>``; extra dialogue, EDU and
+  relation fields are kept in ``fields``, ``edu_fields`` and ``relations``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from mtdialog.data.formats import OTHER_SHOP, iter_records, load_json_array
+from mtdialog.data.schema import Annotations, DataError, Relation, Session, SkipReport, Turn, _get, _type
+
+META_KEY = "stac"
+EDU_KEYS = ("text", "speaker")
+RELATION_KEYS = ("x", "y", "type")
+
+
+def image_text(image_id: str) -> str:
+    """The text written for an image EDU (which also carries ``"image": image_id``)."""
+    return f"[image:{image_id}]"
+
+
+def usable(relations: list[dict[str, Any]]) -> list[Relation]:
+    """The relations the session contract can carry, in order: ``x < y``, first of each pair."""
+    out, seen = [], set()
+    for r in relations:
+        if r["x"] < r["y"] and (r["x"], r["y"]) not in seen:
+            seen.add((r["x"], r["y"]))
+            out.append(Relation(r["x"], r["y"], r["type"]))
+    return out
+
+
+def labels_of(sessions: Iterable[Session]) -> list[str]:
+    """The sorted discourse label set of ``sessions`` (annotations and relations kept in meta), to
+    record as the corpus's own label set in meta.json."""
+    labels: set[str] = set()
+    for s in sessions:
+        if s.annotations is not None and s.annotations.discourse is not None:
+            labels.update(r.type for r in s.annotations.discourse)
+        labels.update(r["type"] for r in s.meta.get(META_KEY, {}).get("relations", []))
+    return sorted(labels)
+
+
+# ------------------------------------------------------------------------------------ reading
+def _roles(names: list[str]) -> list[str]:
+    rank: dict[str, int] = {}
+    for name in names:
+        rank.setdefault(name, len(rank))
+    return ["Q" if rank[name] % 2 == 0 else "A" for name in names]
+
+
+def _edu(raw: Any, j: int) -> tuple[Turn, str, dict[str, Any]]:
+    name = f"edus[{j}]"
+    if not isinstance(raw, dict):
+        raise DataError(f"expected an object, got {_type(raw)}", field=name)
+    text = _get(raw, "text", str, name)
+    speaker = _get(raw, "speaker", str, name)
+    extra = {k: v for k, v in raw.items() if k not in EDU_KEYS}
+    if "image" in extra:
+        image = _get(raw, "image", str, name)
+        if not image or text != image_text(image):
+            raise DataError(f"an image EDU needs a non-empty id and the text {image_text('ID')!r}",
+                            field=f"{name}.image")
+        del extra["image"]
+        return Turn("Q", "", [image]), speaker, extra
+    if not text:
+        raise DataError("empty EDU text", field=f"{name}.text")
+    return Turn("Q", text), speaker, extra
+
+
+def _relation(raw: Any, k: int, n_edus: int) -> dict[str, Any]:
+    name = f"relations[{k}]"
+    if not isinstance(raw, dict):
+        raise DataError(f"expected an object, got {_type(raw)}", field=name)
+    for key in ("x", "y"):
+        v = _get(raw, key, int, name)
+        if not 0 <= v < n_edus:
+            raise DataError(f"EDU index {v} out of range (dialogue has {n_edus} EDUs)", field=f"{name}.{key}")
+    _get(raw, "type", str, name)
+    return raw
+
+
+def _session(record: Any, session_id: str) -> Session:
+    if not isinstance(record, dict):
+        raise DataError(f"a dialogue must be a JSON object, got {_type(record)}")
+    raw_edus = _get(record, "edus", list, "")
+    if not raw_edus:
+        raise DataError("dialogue has no EDUs", field="edus")
+    turns, names, edu_fields = [], [], []
+    for j, raw in enumerate(raw_edus):
+        turn, name, extra = _edu(raw, j)
+        turns.append(turn)
+        names.append(name)
+        edu_fields.append(extra)
+    for turn, role in zip(turns, _roles(names)):
+        turn.speaker = role
+    raw_relations = [_relation(r, k, len(turns)) for k, r in enumerate(_get(record, "relations", list, ""))]
+    relations = usable(raw_relations)
+
+    meta: dict[str, Any] = {}
+    if names != [t.speaker for t in turns]:
+        meta["speakers"] = names
+    if any(edu_fields):
+        meta["edu_fields"] = edu_fields
+    if len(relations) != len(raw_relations) or any(set(r) != set(RELATION_KEYS) for r in raw_relations):
+        meta["relations"] = raw_relations
+    if "id" not in record:
+        meta["has_id"] = False
+    elif record["id"] != session_id:
+        meta["id"] = record["id"]
+    fields = {k: v for k, v in record.items() if k not in ("edus", "relations", "id")}
+    if fields:
+        meta["fields"] = fields
+    return Session(session_id, OTHER_SHOP, None, turns, Annotations(discourse=relations),
+                   {META_KEY: meta} if meta else {})
+
+
+def _session_ids(records: list[Any], stem: str) -> list[str]:
+    """Per record: its ``id`` (``<id>-<n>`` for the n-th of a shared id), else ``<stem>-<index>``."""
+    ids = [str(r["id"]) if isinstance(r, dict) and isinstance(r.get("id"), (str, int)) else None
+           for r in records]
+    shared = {i for i, n in Counter(ids).items() if n > 1}
+    seen: Counter = Counter()
+    out = []
+    for index, i in enumerate(ids):
+        if i is None:
+            out.append(f"{stem}-{index}")
+        elif i in shared:
+            out.append(f"{i}-{seen[i]}")
+            seen[i] += 1
+        else:
+            out.append(i)
+    return out
+
+
+def read(path: str | Path, *, skip_invalid: bool = False, report: SkipReport | None = None) -> Iterator[Session]:
+    """Read a STAC / Molweni JSON file; errors name the file, 0-based record index and field
+    (``edus[3].text``, ``relations[2].y``, ...)."""
+    records = load_json_array(path)
+    ids = _session_ids(records, Path(path).stem)
+
+    def build(record: Any, index: int) -> Session:
+        if isinstance(record, dict) and "id" in record:
+            _get(record, "id", (str, int), "")
+        return _session(record, ids[index])
+
+    yield from iter_records(path, records, build, skip_invalid=skip_invalid, report=report)
+
+
+# ------------------------------------------------------------------------------------ writing
+def to_record(session: Session) -> dict[str, Any]:
+    """The STAC dialogue of ``session``: its EDUs (image EDUs as ``{"text": "[image:ID]", "image":
+    ID}``), its discourse relations, its id, and what the STAC reader kept in meta."""
+    meta = session.meta.get(META_KEY, {})
+    edus = session.edus()
+    names = meta.get("speakers")
+    if names is None or len(names) != len(edus):
+        names = [e.speaker for e in edus]
+    edu_fields = meta.get("edu_fields")
+    if edu_fields is None or len(edu_fields) != len(edus):
+        edu_fields = [{}] * len(edus)
+    out_edus = []
+    for e, name, extra in zip(edus, names, edu_fields):
+        edu = {"text": e.text, "speaker": name} if e.image is None else \
+            {"text": image_text(e.image), "speaker": name, "image": e.image}
+        out_edus.append({**edu, **extra})
+    relations = session.annotations.discourse if session.annotations is not None else None
+    relations = relations or []
+    original = meta.get("relations")
+    if original is not None and usable(original) == relations:
+        out_relations = original
+    else:
+        out_relations = [{"x": r.x, "y": r.y, "type": r.type} for r in relations]
+    record: dict[str, Any] = {"edus": out_edus, "relations": out_relations}
+    if meta.get("has_id", True):
+        record["id"] = meta.get("id", session.session_id)
+    record.update(meta.get("fields", {}))
+    return record
+
+
+def write(sessions: Iterable[Session], path: str | Path) -> None:
+    """Write sessions as a STAC / Molweni JSON array (UTF-8, not ASCII-escaped) on a single line, as
+    the reference discourse-parsing loaders read it, so that discourse annotations and predictions
+    can be exchanged with tools that read this format."""
+    records = [to_record(s) for s in sessions]
+    Path(path).write_text(json.dumps(records, ensure_ascii=False) + "\n", encoding="utf-8")
