@@ -16,6 +16,7 @@ from mtdialog.data.schema import DataError
 
 COMMANDS = (
     "mtdialog.data.cli",
+    "mtdialog.metrics.cli",
 )
 
 
