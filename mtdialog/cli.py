@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as e:
         print(f"mtdialog: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into e.g. `head`, which closed early
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The native corpus format: reader (:class:`Corpus`) and streaming writer (:class:`CorpusWriter`).
 
-Layout of a corpus directory::
+Layout of a corpus directory (documented field by field in ``docs/data-format.md``)::
 
     sessions.train.jsonl   one session record per line (see ``mtdialog.data.schema``)
     sessions.valid.jsonl
@@ -9,21 +9,29 @@ Layout of a corpus directory::
     kb.jsonl               {"product_id", "category", "triples": [[entity, attribute, value], ...]}
     meta.json              name, version, counts, label sets
 
-Reading streams line by line; images stay on disk until asked for.
+Reading streams line by line; images stay on disk until asked for (``mtdialog.data.images``).
+Every bad record is a :class:`DataError` naming file, line and field; with ``skip_invalid`` it goes to a
+:class:`SkipReport` instead and reading goes on.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Self
 
 from mtdialog.data.labels import IMAGE_CATEGORIES, JDDC21_RELATIONS
-from mtdialog.data.schema import DataError, Session
+from mtdialog.data.schema import DataError, Session, SkipReport, type_name
 
 SPLITS = ("train", "valid", "test")
 FORMAT_VERSION = "1.0"
+
+#: How a reader treats image ids without a readable file: ``check`` makes them errors, ``placeholder``
+#: records them (``Corpus.image_problems``) and loads a placeholder image, ``ignore`` does not look.
+IMAGE_MODES = ("check", "placeholder", "ignore")
 
 
 @dataclass
@@ -38,27 +46,90 @@ class KBEntry:
         return {"product_id": self.product_id, "category": self.category,
                 "triples": [list(t) for t in self.triples]}
 
+    @classmethod
+    def from_dict(cls, record: Any) -> KBEntry:
+        """Validate a ``kb.jsonl`` record; raises :class:`DataError` naming the field."""
+        if not isinstance(record, dict):
+            raise DataError(f"a KB entry must be a JSON object, got {type_name(record)}")
+        unknown = sorted(set(record) - {"product_id", "category", "triples"})
+        if unknown:
+            raise DataError("unknown field (allowed: category, product_id, triples)", field=unknown[0])
+        for key, kind in (("product_id", str), ("category", str), ("triples", list)):
+            if key not in record:
+                raise DataError("missing required field", field=key)
+            if not isinstance(record[key], kind):
+                raise DataError(f"expected {type_name(kind())}, got {type_name(record[key])}", field=key)
+        if not record["product_id"]:
+            raise DataError("must not be empty", field="product_id")
+        for i, t in enumerate(record["triples"]):
+            if not (isinstance(t, list) and len(t) == 3 and all(isinstance(v, str) for v in t)):
+                raise DataError("expected [entity, attribute, value] strings", field=f"triples[{i}]")
+        return cls(record["product_id"], record["category"], [tuple(t) for t in record["triples"]])
+
 
 def dump_line(record: dict[str, Any]) -> str:
     """One canonical JSONL line (UTF-8 text, no ASCII escaping, compact separators, newline)."""
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
-    """Yield ``(line_number, parsed_object)`` for each non-blank line; errors name file and line."""
+_BLANK = object()
+
+
+def _parse_line(raw: bytes, path: Path, number: int) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataError(f"invalid UTF-8 at byte {e.start}", path=str(path), line=number) from None
+    if not text.strip():
+        return _BLANK
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DataError(f"malformed JSON: {e.msg} (column {e.colno})", path=str(path), line=number) from None
+
+
+def read_jsonl(path: Path, *, on_error: Callable[[DataError], None] | None = None
+               ) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line_number, parsed_object)`` for each non-blank line; errors name file and line.
+
+    A line that is not UTF-8 or not JSON raises :class:`DataError`, or, when ``on_error`` is given,
+    is handed to it and skipped.
+    """
     with open(path, "rb") as f:
         for number, raw in enumerate(f, start=1):
             try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise DataError(f"invalid UTF-8 at byte {e.start}", path=str(path), line=number) from None
-            if not text.strip():
+                record = _parse_line(raw, path, number)
+            except DataError as e:
+                if on_error is None:
+                    raise
+                on_error(e)
                 continue
-            try:
-                yield number, json.loads(text)
-            except json.JSONDecodeError as e:
-                raise DataError(f"malformed JSON: {e.msg} (column {e.colno})", path=str(path),
-                                line=number) from None
+            if record is not _BLANK:
+                yield number, record
+
+
+def scan_images(directory: Path) -> tuple[dict[str, str], list[str]]:
+    """Index an image directory with one listing: ``({image_id: file_name}, [duplicate file names])``.
+
+    The id is the file name without its last extension (``abc.png`` -> ``abc``); hidden files and
+    names without an extension are not images. When one id has several files, the first name in
+    sorted order wins and the others are returned as duplicates.
+    """
+    index: dict[str, str] = {}
+    duplicates: list[str] = []
+    if not directory.is_dir():
+        return index, duplicates
+    with os.scandir(directory) as entries:
+        names = sorted(e.name for e in entries if not e.name.startswith(".") and e.is_file())
+    for name in names:
+        image_id, _, ext = name.rpartition(".")
+        if not image_id or not ext:
+            continue
+        if image_id in index:
+            duplicates.append(name)
+        else:
+            index[image_id] = name
+    return index, duplicates
 
 
 class Corpus:
@@ -66,10 +137,18 @@ class Corpus:
 
     ``meta`` is ``meta.json``; ``relation_labels`` and ``image_categories`` are the corpus's label
     sets (defaults: JDDC 2.1). ``sessions(split)`` streams validated sessions.
+
+    ``images`` (one of :data:`IMAGE_MODES`) says what a referenced image without a readable file is:
+    an error (``check``, the default), a recorded problem with a placeholder in its place
+    (``placeholder``: see ``image_problems`` and ``missing_images``), or not looked at (``ignore``).
+    Records skipped under ``skip_invalid`` go to the caller's report, or to ``skipped``.
     """
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, *, images: str = "check"):
+        if images not in IMAGE_MODES:
+            raise ValueError(f"images must be one of {IMAGE_MODES}, got {images!r}")
         self.root = Path(root)
+        self.images = images
         if not self.root.is_dir():
             raise DataError("corpus directory does not exist", path=str(self.root))
         meta_path = self.root / "meta.json"
@@ -79,9 +158,19 @@ class Corpus:
                 self.meta = json.loads(meta_path.read_text(encoding="utf-8"))
             except (json.JSONDecodeError, UnicodeDecodeError) as e:
                 raise DataError(f"unreadable meta.json: {e}", path=str(meta_path)) from None
+            if not isinstance(self.meta, dict):
+                raise DataError("meta.json must be a JSON object", path=str(meta_path))
         labels = self.meta.get("labels", {})
         self.relation_labels: tuple[str, ...] = tuple(labels.get("relations", JDDC21_RELATIONS))
         self.image_categories: tuple[str, ...] = tuple(labels.get("image_categories", IMAGE_CATEGORIES))
+        self.skipped = SkipReport()
+        #: Image files known not to decode, by id (filled by ``images.check_images`` and ``load_image``).
+        self.unreadable_images: dict[str, DataError] = {}
+        #: In ``placeholder`` mode: the first reference to each missing or unreadable image, by id.
+        self.image_problems: dict[str, DataError] = {}
+        self._index: dict[str, str] | None = None
+        self._duplicate_files: list[str] = []
+        self._seen: dict[str, dict[str, int]] = {}
 
     @property
     def splits(self) -> list[str]:
@@ -95,37 +184,111 @@ class Corpus:
     def images_dir(self) -> Path:
         return self.root / "images"
 
-    def sessions(self, split: str) -> Iterator[Session]:
-        """Stream the sessions of ``split``; raises :class:`DataError` on the first bad record."""
+    # ------------------------------------------------------------------------------------- sessions
+    def sessions(self, split: str, *, skip_invalid: bool = False,
+                 report: SkipReport | None = None) -> Iterator[Session]:
+        """Stream the validated sessions of ``split``.
+
+        A bad record raises :class:`DataError` (file, line, field) or, with ``skip_invalid``, is added
+        to ``report`` (default: ``self.skipped``) and skipped. A session id seen before, in this split
+        or in a split this corpus object has read, is an error naming both places.
+        """
         path = self.split_path(split)
         if not path.exists():
             raise DataError(f"split {split!r} not found (have: {', '.join(self.splits) or 'none'})",
                             path=str(path))
-        for number, record in read_jsonl(path):
+        report = self.skipped if report is None else report
+        seen: dict[str, int] = {}
+        self._seen[split] = seen
+        for number, record in read_jsonl(path, on_error=report.add if skip_invalid else None):
             try:
-                yield Session.from_dict(record, relation_labels=self.relation_labels,
-                                        image_categories=self.image_categories)
+                session = Session.from_dict(record, relation_labels=self.relation_labels,
+                                            image_categories=self.image_categories)
+                self._check_unique(session.session_id, split, seen)
+                if self.images != "ignore":
+                    self._check_images(session, path, number)
             except DataError as e:
-                raise e.located(path=str(path), line=number) from None
+                located = e.located(path=str(path), line=number)
+                if not skip_invalid:
+                    raise located from None
+                report.add(located)
+                continue
+            seen[session.session_id] = number
+            yield session
+
+    def _check_unique(self, session_id: str, split: str, seen: dict[str, int]) -> None:
+        for other, ids in self._seen.items():
+            ids = seen if other == split else ids
+            if session_id in ids:
+                raise DataError(f"duplicate session id {session_id!r} (first at "
+                                f"{self.split_path(other)}:{ids[session_id]})", field="session_id")
+
+    def _check_images(self, session: Session, path: Path, number: int) -> None:
+        index = self.image_index
+        for i, turn in enumerate(session.turns):
+            for j, image_id in enumerate(turn.images):
+                if image_id in index and image_id not in self.unreadable_images:
+                    continue
+                if image_id in index:
+                    problem = f"image {image_id!r} cannot be decoded ({self.unreadable_images[image_id]})"
+                else:
+                    problem = f"image {image_id!r} has no file in {self.images_dir}"
+                error = DataError(problem, path=str(path), line=number, field=f"turns[{i}].images[{j}]")
+                if self.images == "check":
+                    raise error
+                self.image_problems.setdefault(image_id, error)
+
+    # ------------------------------------------------------------------------------------------- kb
+    def kb_entries(self, *, skip_invalid: bool = False,
+                   report: SkipReport | None = None) -> Iterator[KBEntry]:
+        """Stream ``kb.jsonl`` in file order (nothing if absent); a repeated product id is an error."""
+        path = self.root / "kb.jsonl"
+        if not path.exists():
+            return
+        report = self.skipped if report is None else report
+        seen: dict[str, int] = {}
+        for number, record in read_jsonl(path, on_error=report.add if skip_invalid else None):
+            try:
+                entry = KBEntry.from_dict(record)
+                if entry.product_id in seen:
+                    raise DataError(f"duplicate product id {entry.product_id!r} (first at "
+                                    f"{path}:{seen[entry.product_id]})", field="product_id")
+            except DataError as e:
+                located = e.located(path=str(path), line=number)
+                if not skip_invalid:
+                    raise located from None
+                report.add(located)
+                continue
+            seen[entry.product_id] = number
+            yield entry
 
     def kb(self) -> dict[str, KBEntry]:
         """The knowledge base by product id (empty if the corpus has none)."""
-        path = self.root / "kb.jsonl"
-        out: dict[str, KBEntry] = {}
-        if not path.exists():
-            return out
-        for number, r in read_jsonl(path):
-            try:
-                entry = KBEntry(r["product_id"], r["category"], [tuple(t) for t in r["triples"]])
-            except (KeyError, TypeError) as e:
-                raise DataError(f"bad KB record ({e!r})", path=str(path), line=number) from None
-            out[entry.product_id] = entry
-        return out
+        return {entry.product_id: entry for entry in self.kb_entries()}
+
+    # --------------------------------------------------------------------------------------- images
+    @property
+    def image_index(self) -> dict[str, str]:
+        """``{image_id: file name}`` under ``images/``, from one directory listing made on first use."""
+        if self._index is None:
+            self._index, self._duplicate_files = scan_images(self.images_dir)
+        return self._index
+
+    @property
+    def duplicate_image_files(self) -> list[str]:
+        """Files under ``images/`` whose id already has another file (the index ignores them)."""
+        return list(self._duplicate_files) if self.image_index is not None else []
 
     def image_path(self, image_id: str) -> Path | None:
         """The file of ``image_id`` under ``images/`` (any extension), or ``None`` if missing."""
-        matches = sorted(self.images_dir.glob(f"{image_id}.*"))
-        return matches[0] if matches else None
+        name = self.image_index.get(image_id)
+        return None if name is None else self.images_dir / name
+
+    @property
+    def missing_images(self) -> list[str]:
+        """Ids of referenced images with no file, found so far in ``placeholder`` mode."""
+        index = self.image_index
+        return [i for i in self.image_problems if i not in index]
 
 
 class CorpusWriter:
@@ -157,7 +320,8 @@ class CorpusWriter:
         if split not in SPLITS:
             raise ValueError(f"unknown split {split!r} (expected one of {SPLITS})")
         if split not in self._files:
-            self._files[split] = open(self.root / f"sessions.{split}.jsonl", "w", encoding="utf-8")
+            self._files[split] = open(  # noqa: SIM115 (open until close())
+                self.root / f"sessions.{split}.jsonl", "w", encoding="utf-8")
             self._counts[split] = {"sessions": 0, "turns": 0, "images": 0}
         self._files[split].write(dump_line(session.to_dict()))
         c = self._counts[split]
@@ -187,7 +351,7 @@ class CorpusWriter:
 
     def add_kb(self, entry: KBEntry) -> None:
         if self._kb is None:
-            self._kb = open(self.root / "kb.jsonl", "w", encoding="utf-8")
+            self._kb = open(self.root / "kb.jsonl", "w", encoding="utf-8")  # noqa: SIM115 (until close())
         self._kb.write(dump_line(entry.to_dict()))
 
     def close(self) -> None:
@@ -200,7 +364,7 @@ class CorpusWriter:
         (self.root / "meta.json").write_text(json.dumps(self.meta, ensure_ascii=False, indent=2) + "\n",
                                              encoding="utf-8")
 
-    def __enter__(self) -> "CorpusWriter":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

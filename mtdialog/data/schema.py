@@ -12,8 +12,9 @@ native -> native conversion is byte-for-byte stable.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 SPEAKERS = ("Q", "A")
 
@@ -27,7 +28,7 @@ class DataError(ValueError):
         self.message, self.path, self.line, self.field, self.record = message, path, line, field, record
 
     def located(self, *, path: str | None = None, line: int | None = None,
-                record: int | None = None) -> "DataError":
+                record: int | None = None) -> DataError:
         """This error with a location filled in where it had none."""
         return DataError(self.message, path=self.path or path, line=self.line or line,
                          field=self.field, record=self.record if self.record is not None else record)
@@ -168,7 +169,7 @@ class Session:
 
     @classmethod
     def from_dict(cls, record: Any, *, relation_labels: Iterable[str] | None = None,
-                  image_categories: Iterable[str] | None = None) -> "Session":
+                  image_categories: Iterable[str] | None = None) -> Session:
         """Validate a native record and build the session.
 
         Raises :class:`DataError` with the offending field (its location is added by the reader).
@@ -176,15 +177,15 @@ class Session:
         """
         _require(isinstance(record, dict), "", "a session must be a JSON object")
         _no_unknown(record, {"session_id", "shop", "product_id", "turns", "annotations", "meta"}, "")
-        session_id = _get(record, "session_id", str, "")
+        session_id = get_field(record, "session_id", str, "")
         _require(bool(session_id), "session_id", "must not be empty")
-        shop = _get(record, "shop", str, "")
-        product_id = _get(record, "product_id", (str, type(None)), "")
-        turns_raw = _get(record, "turns", list, "")
+        shop = get_field(record, "shop", str, "")
+        product_id = get_field(record, "product_id", (str, type(None)), "")
+        turns_raw = get_field(record, "turns", list, "")
         _require(len(turns_raw) > 0, "turns", "empty session (no turns)")
         turns = [_turn(t, f"turns[{i}]") for i, t in enumerate(turns_raw)]
         meta = record.get("meta", {})
-        _require(isinstance(meta, dict), "meta", f"expected an object, got {_type(meta)}")
+        _require(isinstance(meta, dict), "meta", f"expected an object, got {type_name(meta)}")
         session = cls(session_id, shop, product_id, turns, None, meta)
         if "annotations" in record:
             session.annotations = _annotations(record["annotations"], session,
@@ -194,7 +195,8 @@ class Session:
 
 
 # --------------------------------------------------------------------------------- validation helpers
-def _type(value: Any) -> str:
+def type_name(value: Any) -> str:
+    """The JSON name of a value's type, for error messages."""
     return {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
             float: "number", type(None): "null"}.get(type(value), type(value).__name__)
 
@@ -204,14 +206,16 @@ def _require(ok: bool, field_name: str, message: str) -> None:
         raise DataError(message, field=field_name or None)
 
 
-def _get(record: dict, key: str, types, prefix: str) -> Any:
+def get_field(record: dict, key: str, types, prefix: str) -> Any:
+    """``record[key]`` checked to be one of ``types`` (bool is not an int); errors name ``prefix.key``."""
     name = f"{prefix}.{key}" if prefix else key
-    _require(key in record, name, "missing required field")
+    if key not in record:
+        raise DataError("missing required field", field=name)
     value = record[key]
     types = types if isinstance(types, tuple) else (types,)
-    ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
-    _require(ok, name, f"expected {' or '.join(_type(t()) if t is not type(None) else 'null' for t in types)}, "
-             f"got {_type(value)}")
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        expected = " or ".join("null" if t is type(None) else type_name(t()) for t in types)
+        raise DataError(f"expected {expected}, got {type_name(value)}", field=name)
     return value
 
 
@@ -223,12 +227,12 @@ def _no_unknown(record: dict, allowed: set[str], prefix: str) -> None:
 
 
 def _turn(raw: Any, prefix: str) -> Turn:
-    _require(isinstance(raw, dict), prefix, f"expected an object, got {_type(raw)}")
+    _require(isinstance(raw, dict), prefix, f"expected an object, got {type_name(raw)}")
     _no_unknown(raw, {"speaker", "text", "images"}, prefix)
-    speaker = _get(raw, "speaker", str, prefix)
+    speaker = get_field(raw, "speaker", str, prefix)
     _require(speaker in SPEAKERS, f"{prefix}.speaker", f"unknown speaker {speaker!r} (expected 'Q' or 'A')")
-    text = _get(raw, "text", str, prefix)
-    images = _get(raw, "images", list, prefix)
+    text = get_field(raw, "text", str, prefix)
+    images = get_field(raw, "images", list, prefix)
     for j, image in enumerate(images):
         _require(isinstance(image, str) and bool(image), f"{prefix}.images[{j}]", "expected a non-empty image id")
     _require(bool(text) or bool(images), prefix, "a turn needs text or at least one image")
@@ -237,33 +241,33 @@ def _turn(raw: Any, prefix: str) -> Turn:
 
 def _annotations(raw: Any, session: Session, relation_labels: set[str] | None,
                  categories: set[str] | None) -> Annotations:
-    _require(isinstance(raw, dict), "annotations", f"expected an object, got {_type(raw)}")
+    _require(isinstance(raw, dict), "annotations", f"expected an object, got {type_name(raw)}")
     _no_unknown(raw, {"rewrites", "discourse", "summary", "image_categories"}, "annotations")
     out = Annotations()
     if "rewrites" in raw:
         out.rewrites = []
         seen: set[int] = set()
-        for i, r in enumerate(_get(raw, "rewrites", list, "annotations")):
+        for i, r in enumerate(get_field(raw, "rewrites", list, "annotations")):
             p = f"annotations.rewrites[{i}]"
-            _require(isinstance(r, dict), p, f"expected an object, got {_type(r)}")
+            _require(isinstance(r, dict), p, f"expected an object, got {type_name(r)}")
             _no_unknown(r, {"turn", "rewritable", "text"}, p)
-            turn = _get(r, "turn", int, p)
+            turn = get_field(r, "turn", int, p)
             _require(0 <= turn < len(session.turns), f"{p}.turn",
                      f"turn index {turn} out of range (session has {len(session.turns)} turns)")
             _require(session.turns[turn].speaker == "Q", f"{p}.turn", f"turn {turn} is not a customer turn")
             _require(turn not in seen, f"{p}.turn", f"turn {turn} rewritten twice")
             seen.add(turn)
-            out.rewrites.append(Rewrite(turn, _get(r, "rewritable", bool, p), _get(r, "text", str, p)))
+            out.rewrites.append(Rewrite(turn, get_field(r, "rewritable", bool, p), get_field(r, "text", str, p)))
     if "discourse" in raw:
-        d = _get(raw, "discourse", dict, "annotations")
+        d = get_field(raw, "discourse", dict, "annotations")
         _no_unknown(d, {"relations"}, "annotations.discourse")
         n_edus = len(session.edus())
         out.discourse = []
-        for i, r in enumerate(_get(d, "relations", list, "annotations.discourse")):
+        for i, r in enumerate(get_field(d, "relations", list, "annotations.discourse")):
             p = f"annotations.discourse.relations[{i}]"
-            _require(isinstance(r, dict), p, f"expected an object, got {_type(r)}")
+            _require(isinstance(r, dict), p, f"expected an object, got {type_name(r)}")
             _no_unknown(r, {"x", "y", "type"}, p)
-            x, y, label = _get(r, "x", int, p), _get(r, "y", int, p), _get(r, "type", str, p)
+            x, y, label = get_field(r, "x", int, p), get_field(r, "y", int, p), get_field(r, "type", str, p)
             for name, v in (("x", x), ("y", y)):
                 _require(0 <= v < n_edus, f"{p}.{name}", f"EDU index {v} out of range (session has {n_edus} EDUs)")
             _require(x < y, p, f"relation points forward or to itself (x={x} >= y={y})")
@@ -271,14 +275,14 @@ def _annotations(raw: Any, session: Session, relation_labels: set[str] | None,
                      f"label {label!r} is not in the corpus's relation label set")
             out.discourse.append(Relation(x, y, label))
     if "summary" in raw:
-        out.summary = _get(raw, "summary", str, "annotations")
+        out.summary = get_field(raw, "summary", str, "annotations")
     if "image_categories" in raw:
-        cats = _get(raw, "image_categories", dict, "annotations")
+        cats = get_field(raw, "image_categories", dict, "annotations")
         images = set(session.image_ids())
         for image, cat in cats.items():
             p = f"annotations.image_categories.{image}"
             _require(image in images, p, "image id does not occur in the session")
-            _require(isinstance(cat, str), p, f"expected string, got {_type(cat)}")
+            _require(isinstance(cat, str), p, f"expected string, got {type_name(cat)}")
             _require(categories is None or cat in categories, p, f"category {cat!r} is not in the corpus's set")
         out.image_categories = dict(cats)
     return out

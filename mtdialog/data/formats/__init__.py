@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mtdialog.data.schema import DataError, Session, SkipReport, _type
+from mtdialog.data.schema import DataError, Session, SkipReport, type_name
 
 #: ``Session.shop`` of sessions from sources that name no JD shop (STAC, Molweni, CSDS).
 OTHER_SHOP = "other"
@@ -45,7 +45,7 @@ def load_json_array(path: str | Path) -> list[Any]:
     except json.JSONDecodeError as e:
         raise DataError(f"malformed JSON: {e.msg} (column {e.colno})", path=where, line=e.lineno) from None
     if not isinstance(data, list):
-        raise DataError(f"expected a JSON array of records, got {_type(data)}", path=where)
+        raise DataError(f"expected a JSON array of records, got {type_name(data)}", path=where)
     return data
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mtdialog.data.formats import OTHER_SHOP, iter_records, load_json_array
-from mtdialog.data.schema import Annotations, DataError, Session, SkipReport, Turn, _get, _type
+from mtdialog.data.schema import Annotations, DataError, Session, SkipReport, Turn, get_field, type_name
 
 META_KEY = "csds"
 
@@ -28,12 +28,12 @@ META_KEY = "csds"
 def _turn(raw: Any, j: int) -> tuple[Turn, dict[str, Any]]:
     name = f"Dialogue[{j}]"
     if not isinstance(raw, dict):
-        raise DataError(f"expected an object, got {_type(raw)}", field=name)
-    speaker = _get(raw, "speaker", str, name)
+        raise DataError(f"expected an object, got {type_name(raw)}", field=name)
+    speaker = get_field(raw, "speaker", str, name)
     if speaker not in ("Q", "A"):
         raise DataError(f"unknown speaker {speaker!r} (expected 'Q' or 'A')", field=f"{name}.speaker")
-    _get(raw, "turn", int, name)
-    text = _get(raw, "utterance", str, name)
+    get_field(raw, "turn", int, name)
+    text = get_field(raw, "utterance", str, name)
     if not text:
         raise DataError("empty utterance", field=f"{name}.utterance")
     return Turn(speaker, text), {k: v for k, v in raw.items() if k not in ("speaker", "utterance")}
@@ -41,18 +41,18 @@ def _turn(raw: Any, j: int) -> tuple[Turn, dict[str, Any]]:
 
 def _session(record: Any) -> Session:
     if not isinstance(record, dict):
-        raise DataError(f"a dialogue must be a JSON object, got {_type(record)}")
-    dialogue_id = _get(record, "DialogueID", (str, int), "")
-    raw_turns = _get(record, "Dialogue", list, "")
+        raise DataError(f"a dialogue must be a JSON object, got {type_name(record)}")
+    dialogue_id = get_field(record, "DialogueID", (str, int), "")
+    raw_turns = get_field(record, "Dialogue", list, "")
     if not raw_turns:
         raise DataError("dialogue has no utterances", field="Dialogue")
     turns, utterance_fields = zip(*(_turn(raw, j) for j, raw in enumerate(raw_turns)))
     annotations = None
     if "FinalSumm" in record:
-        parts = _get(record, "FinalSumm", list, "")
+        parts = get_field(record, "FinalSumm", list, "")
         for j, part in enumerate(parts):
             if not isinstance(part, str):
-                raise DataError(f"expected string, got {_type(part)}", field=f"FinalSumm[{j}]")
+                raise DataError(f"expected string, got {type_name(part)}", field=f"FinalSumm[{j}]")
         annotations = Annotations(summary="".join(parts))
     fields = {k: v for k, v in record.items() if k != "Dialogue" and not (k == "DialogueID" and isinstance(v, str))}
     meta: dict[str, Any] = {"fields": fields}

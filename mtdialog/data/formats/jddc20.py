@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mtdialog.data.formats import iter_records, load_json_array
-from mtdialog.data.schema import DataError, Session, SkipReport, Turn, _get, _type
+from mtdialog.data.schema import DataError, Session, SkipReport, Turn, get_field, type_name
 
 COLUMNS = ("session_id", "shop", "product_id", "text", "waiter")
 SEPARATOR = "|||"
@@ -263,18 +263,18 @@ def _message(text: str, speaker: str, field_name: str) -> Turn:
 
 def _question(record: object) -> Question:
     if not isinstance(record, dict):
-        raise DataError(f"a question must be a JSON object, got {_type(record)}")
-    qid = _get(record, "Id", (str, int), "")
-    session_id = _get(record, "SessionId", str, "")
-    shop = _get(record, "Shop", str, "")
-    product = _get(record, "ProductId", (str, type(None)), "")
+        raise DataError(f"a question must be a JSON object, got {type_name(record)}")
+    qid = get_field(record, "Id", (str, int), "")
+    session_id = get_field(record, "SessionId", str, "")
+    shop = get_field(record, "Shop", str, "")
+    product = get_field(record, "ProductId", (str, type(None)), "")
     context = []
-    for j, line in enumerate(_get(record, "Context", list, "")):
+    for j, line in enumerate(get_field(record, "Context", list, "")):
         name = f"Context[{j}]"
         if not isinstance(line, str) or line[:2] not in ("Q:", "A:"):
             raise DataError(f"expected a string starting with 'Q:' or 'A:', got {line!r}", field=name)
         context.append(_message(line[2:], line[0], name))
-    question = _message(_get(record, "Question", str, ""), "Q", "Question")
+    question = _message(get_field(record, "Question", str, ""), "Q", "Question")
     return Question(qid, session_id, shop, None if product in (None, NULL_PRODUCT) else product,
                     context, question)
 

@@ -30,7 +30,16 @@ from pathlib import Path
 from typing import Any
 
 from mtdialog.data.formats import OTHER_SHOP, iter_records, load_json_array
-from mtdialog.data.schema import Annotations, DataError, Relation, Session, SkipReport, Turn, _get, _type
+from mtdialog.data.schema import (
+    Annotations,
+    DataError,
+    Relation,
+    Session,
+    SkipReport,
+    Turn,
+    get_field,
+    type_name,
+)
 
 META_KEY = "stac"
 EDU_KEYS = ("text", "speaker")
@@ -74,12 +83,12 @@ def _roles(names: list[str]) -> list[str]:
 def _edu(raw: Any, j: int) -> tuple[Turn, str, dict[str, Any]]:
     name = f"edus[{j}]"
     if not isinstance(raw, dict):
-        raise DataError(f"expected an object, got {_type(raw)}", field=name)
-    text = _get(raw, "text", str, name)
-    speaker = _get(raw, "speaker", str, name)
+        raise DataError(f"expected an object, got {type_name(raw)}", field=name)
+    text = get_field(raw, "text", str, name)
+    speaker = get_field(raw, "speaker", str, name)
     extra = {k: v for k, v in raw.items() if k not in EDU_KEYS}
     if "image" in extra:
-        image = _get(raw, "image", str, name)
+        image = get_field(raw, "image", str, name)
         if not image or text != image_text(image):
             raise DataError(f"an image EDU needs a non-empty id and the text {image_text('ID')!r}",
                             field=f"{name}.image")
@@ -93,19 +102,19 @@ def _edu(raw: Any, j: int) -> tuple[Turn, str, dict[str, Any]]:
 def _relation(raw: Any, k: int, n_edus: int) -> dict[str, Any]:
     name = f"relations[{k}]"
     if not isinstance(raw, dict):
-        raise DataError(f"expected an object, got {_type(raw)}", field=name)
+        raise DataError(f"expected an object, got {type_name(raw)}", field=name)
     for key in ("x", "y"):
-        v = _get(raw, key, int, name)
+        v = get_field(raw, key, int, name)
         if not 0 <= v < n_edus:
             raise DataError(f"EDU index {v} out of range (dialogue has {n_edus} EDUs)", field=f"{name}.{key}")
-    _get(raw, "type", str, name)
+    get_field(raw, "type", str, name)
     return raw
 
 
 def _session(record: Any, session_id: str) -> Session:
     if not isinstance(record, dict):
-        raise DataError(f"a dialogue must be a JSON object, got {_type(record)}")
-    raw_edus = _get(record, "edus", list, "")
+        raise DataError(f"a dialogue must be a JSON object, got {type_name(record)}")
+    raw_edus = get_field(record, "edus", list, "")
     if not raw_edus:
         raise DataError("dialogue has no EDUs", field="edus")
     turns, names, edu_fields = [], [], []
@@ -116,7 +125,7 @@ def _session(record: Any, session_id: str) -> Session:
         edu_fields.append(extra)
     for turn, role in zip(turns, _roles(names)):
         turn.speaker = role
-    raw_relations = [_relation(r, k, len(turns)) for k, r in enumerate(_get(record, "relations", list, ""))]
+    raw_relations = [_relation(r, k, len(turns)) for k, r in enumerate(get_field(record, "relations", list, ""))]
     relations = usable(raw_relations)
 
     meta: dict[str, Any] = {}
@@ -163,7 +172,7 @@ def read(path: str | Path, *, skip_invalid: bool = False, report: SkipReport | N
 
     def build(record: Any, index: int) -> Session:
         if isinstance(record, dict) and "id" in record:
-            _get(record, "id", (str, int), "")
+            get_field(record, "id", (str, int), "")
         return _session(record, ids[index])
 
     yield from iter_records(path, records, build, skip_invalid=skip_invalid, report=report)

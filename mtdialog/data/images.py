@@ -1,0 +1,100 @@
+"""Images of a native corpus: loading as RGB, explicit placeholders, and a full-decode check.
+
+A corpus opened with ``images="placeholder"`` keeps going when an image is missing or cannot be
+decoded: :func:`load_image` then returns :func:`placeholder_image` (mid-grey with a red cross, marked
+in ``Image.info``) and records the problem on the corpus, so nothing is replaced silently.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+from tqdm import tqdm
+
+from mtdialog.data.native import Corpus
+from mtdialog.data.schema import DataError
+
+PLACEHOLDER_SIZE = (224, 224)
+PLACEHOLDER_KEY = "mtdialog_placeholder"
+_BATCH = 512  # images in flight at once
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
+
+
+def placeholder_image(image_id: str = "", size: tuple[int, int] = PLACEHOLDER_SIZE) -> Image.Image:
+    """A recognisable stand-in for an image that is not there: grey, red border and cross.
+
+    ``image.info[PLACEHOLDER_KEY]`` holds the id it stands for; see :func:`is_placeholder`.
+    """
+    image = Image.new("RGB", size, (128, 128, 128))
+    draw = ImageDraw.Draw(image)
+    w, h = size
+    red = (220, 0, 0)
+    draw.rectangle((0, 0, w - 1, h - 1), outline=red, width=max(1, min(w, h) // 32))
+    draw.line((0, 0, w - 1, h - 1), fill=red, width=max(1, min(w, h) // 32))
+    draw.line((0, h - 1, w - 1, 0), fill=red, width=max(1, min(w, h) // 32))
+    image.info[PLACEHOLDER_KEY] = image_id
+    return image
+
+
+def is_placeholder(image: Image.Image) -> bool:
+    """Whether ``image`` came from :func:`placeholder_image` (kept by ``copy()``, not by transforms)."""
+    return PLACEHOLDER_KEY in image.info
+
+
+def open_image(path: str | Path) -> Image.Image:
+    """Fully decode the image file at ``path`` as RGB; an unreadable file is a :class:`DataError`."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return image.convert("RGB")
+    except _DECODE_ERRORS as e:
+        raise DataError(f"cannot decode image: {e}", path=str(path), field="image") from None
+
+
+def load_image(corpus: Corpus, image_id: str) -> Image.Image:
+    """The image ``image_id`` of ``corpus`` as a PIL RGB image.
+
+    A missing or undecodable file raises :class:`DataError`, except in the corpus's ``placeholder``
+    mode, where the problem is recorded (``corpus.image_problems``) and a placeholder is returned.
+    """
+    path = corpus.image_path(image_id)
+    try:
+        if path is None:
+            raise DataError(f"image {image_id!r} has no file", path=str(corpus.images_dir), field="image")
+        return open_image(path)
+    except DataError as e:
+        if path is not None:
+            corpus.unreadable_images.setdefault(image_id, e)
+        if corpus.images != "placeholder":
+            raise
+        corpus.image_problems.setdefault(image_id, e)
+        return placeholder_image(image_id)
+
+
+def _decode(path: Path) -> DataError | None:
+    try:
+        open_image(path)
+    except DataError as e:
+        return e
+    return None
+
+
+def check_images(corpus: Corpus, *, workers: int | None = None, progress: bool = False) -> dict[str, DataError]:
+    """Decode every file under ``images/``; returns (and records in ``corpus.unreadable_images``) the
+    files that fail, by image id. Decoding runs in ``workers`` threads (Pillow releases the GIL)."""
+    index = corpus.image_index
+    errors: dict[str, DataError] = {}
+    ids = list(index)
+    with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool, \
+            tqdm(total=len(ids), desc="decoding images", unit="img", disable=not progress) as bar:
+        for start in range(0, len(ids), _BATCH):
+            batch = ids[start:start + _BATCH]
+            for image_id, error in zip(batch, pool.map(_decode, [corpus.images_dir / index[i] for i in batch])):
+                if error is not None:
+                    errors[image_id] = error
+            bar.update(len(batch))
+    corpus.unreadable_images.update(errors)
+    return errors

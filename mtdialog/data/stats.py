@@ -1,0 +1,152 @@
+"""Corpus statistics in the layout of the JDDC 2.1 paper, from one streaming pass over the sessions.
+
+- Table 2: per split and shop (``xjd``, ``fx``, ``all``): dialogues, utterances (turns), images (image
+  occurrences), their averages per dialogue, and the average utterance length in characters (over
+  turns with text).
+- Table 3: per split, the discourse-annotated dialogues, their turns, EDUs and relations.
+- Table 12: the relation-label distribution (level1 / level2 / level3, count, percent of all relations).
+- Query rewriting (rewritable vs not) and summaries (count, mean length in characters).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from mtdialog.data.native import Corpus
+from mtdialog.data.schema import Session, SkipReport
+
+TABLE2_SHOPS = ("xjd", "fx", "all")
+
+
+def _mean(total: int, n: int) -> float:
+    return total / n if n else 0.0
+
+
+@dataclass
+class DialogueStats:
+    """Table 2 counts of one (split, shop) cell."""
+
+    dialogues: int = 0
+    utterances: int = 0
+    images: int = 0
+    text_utterances: int = 0
+    text_chars: int = 0
+
+    def add(self, session: Session) -> None:
+        self.dialogues += 1
+        self.utterances += len(session.turns)
+        self.images += sum(len(t.images) for t in session.turns)
+        texts = [t.text for t in session.turns if t.text]
+        self.text_utterances += len(texts)
+        self.text_chars += sum(map(len, texts))
+
+    @property
+    def avg_utterances(self) -> float:
+        return _mean(self.utterances, self.dialogues)
+
+    @property
+    def avg_images(self) -> float:
+        return _mean(self.images, self.dialogues)
+
+    @property
+    def avg_utterance_length(self) -> float:
+        return _mean(self.text_chars, self.text_utterances)
+
+
+@dataclass
+class DiscourseStats:
+    """Table 3 counts of one split: dialogues with discourse annotations, their turns, EDUs, relations."""
+
+    dialogues: int = 0
+    turns: int = 0
+    edus: int = 0
+    relations: int = 0
+
+
+@dataclass
+class CorpusStats:
+    """Everything ``mtdialog data stats`` prints; ``to_dict()`` is its ``--json`` form."""
+
+    name: str
+    relation_labels: tuple[str, ...]
+    dialogues: dict[str, dict[str, DialogueStats]] = field(default_factory=dict)
+    discourse: dict[str, DiscourseStats] = field(default_factory=dict)
+    relations: Counter = field(default_factory=Counter)
+    rewritable: int = 0
+    not_rewritable: int = 0
+    summaries: int = 0
+    summary_chars: int = 0
+
+    @property
+    def rewrite_ratio(self) -> float:
+        """Share of annotated customer turns that can be rewritten as text."""
+        return _mean(self.rewritable, self.rewritable + self.not_rewritable)
+
+    @property
+    def summary_length(self) -> float:
+        return _mean(self.summary_chars, self.summaries)
+
+    def relation_rows(self) -> list[tuple[str, str, str, int, float]]:
+        """Table 12 rows ``(level1, level2, level3, count, percent)`` in label-set order."""
+        total = sum(self.relations.values())
+        rows = []
+        for label in self.relation_labels:
+            levels = (label.split("/", 2) + ["", ""])[:3]
+            rows.append((*levels, self.relations[label], 100 * _mean(self.relations[label], total)))
+        return rows
+
+    def add_split(self, split: str) -> dict[str, DialogueStats]:
+        """The Table 2 cells of ``split`` (created empty, so that empty splits still show)."""
+        return self.dialogues.setdefault(split, {shop: DialogueStats() for shop in TABLE2_SHOPS})
+
+    def add(self, split: str, session: Session) -> None:
+        cells = self.add_split(split)
+        cells["all"].add(session)
+        if session.shop in cells and session.shop != "all":
+            cells[session.shop].add(session)
+        a = session.annotations
+        if a is None:
+            return
+        if a.discourse is not None:
+            d = self.discourse.setdefault(split, DiscourseStats())
+            d.dialogues += 1
+            d.turns += len(session.turns)
+            d.edus += len(session.edus())
+            d.relations += len(a.discourse)
+            self.relations.update(r.type for r in a.discourse)
+        for r in a.rewrites or ():
+            if r.rewritable:
+                self.rewritable += 1
+            else:
+                self.not_rewritable += 1
+        if a.summary is not None:
+            self.summaries += 1
+            self.summary_chars += len(a.summary)
+
+    def to_dict(self) -> dict[str, Any]:
+        def cell(c: DialogueStats) -> dict[str, Any]:
+            return {**asdict(c), "avg_utterances": c.avg_utterances, "avg_images": c.avg_images,
+                    "avg_utterance_length": c.avg_utterance_length}
+
+        return {
+            "name": self.name,
+            "dialogues": {s: {shop: cell(c) for shop, c in cells.items()} for s, cells in self.dialogues.items()},
+            "discourse": {s: asdict(d) for s, d in self.discourse.items()},
+            "relations": [{"level1": l1, "level2": l2, "level3": l3, "count": n, "percent": p}
+                          for l1, l2, l3, n, p in self.relation_rows()],
+            "rewrites": {"rewritable": self.rewritable, "not_rewritable": self.not_rewritable,
+                         "ratio": self.rewrite_ratio},
+            "summaries": {"count": self.summaries, "mean_length": self.summary_length},
+        }
+
+
+def corpus_stats(corpus: Corpus, *, skip_invalid: bool = False, report: SkipReport | None = None) -> CorpusStats:
+    """One streaming pass over every split of ``corpus``."""
+    stats = CorpusStats(str(corpus.meta.get("name", corpus.root.name)), corpus.relation_labels)
+    for split in corpus.splits:
+        stats.add_split(split)
+        for session in corpus.sessions(split, skip_invalid=skip_invalid, report=report):
+            stats.add(split, session)
+    return stats
