@@ -17,6 +17,7 @@ from mtdialog.data.schema import DataError
 COMMANDS = (
     "mtdialog.data.cli",
     "mtdialog.metrics.cli",
+    "mtdialog.baselines.cli",
 )
 
 

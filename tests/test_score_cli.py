@@ -45,8 +45,8 @@ def test_response_table_in_paper_layout(tmp_path, score):
     expected = metrics.generation_scores(PREDS, REFS)
     title, header, row, *notes = out.splitlines()
     assert title.startswith("Table 5: response generation (4 examples")
-    assert header.split() == ["BLEU", "RG-L", "Dt-1", "Dt-2"]
-    assert row.split() == [f"{expected[k]:.2f}" for k in ("bleu", "rougeL", "distinct1", "distinct2")]
+    assert header.split() == ["model", "BLEU", "RG-L", "Dt-1", "Dt-2"]
+    assert row.split() == ["predictions"] + [f"{expected[k]:.2f}" for k in ("bleu", "rougeL", "distinct1", "distinct2")]
     assert "corpus BLEU over characters" in notes[0] and "Distinct" in notes[-1]
 
 
@@ -63,7 +63,7 @@ def test_json_output_has_the_metric_keys_in_percent(tmp_path, score):
 def test_summary_table_has_rouge_columns(tmp_path, score):
     code, out, _ = score("summary", "-p", lines(tmp_path, "p.txt", PREDS), "-r", lines(tmp_path, "r.txt", REFS))
     assert code == 0
-    assert out.splitlines()[1].split() == ["RG-1", "RG-2", "RG-L", "RG-Lsum"]
+    assert out.splitlines()[1].split() == ["model", "RG-1", "RG-2", "RG-L", "RG-Lsum"]
 
 
 @pytest.mark.parametrize("pred, ref, message", [
@@ -89,8 +89,8 @@ def test_rewritable_precision_recall_f1(tmp_path, score):
     code, out, _ = score("rewritable", "-p", p, "-r", r)
     assert code == 0
     title, header, row, _ = out.splitlines()
-    assert title.startswith("Table 6") and header.split() == ["P", "R", "F1"]
-    assert row.split() == ["66.67", "66.67", "66.67"]
+    assert title.startswith("Table 6") and header.split() == ["model", "P", "R", "F1"]
+    assert row.split() == ["predictions", "66.67", "66.67", "66.67"]
 
 
 def test_rewritable_invalid_value_names_file_line_field(tmp_path, score):
@@ -140,8 +140,8 @@ def test_discourse_native_sessions_matched_by_id(tmp_path, score):
     assert code == 0
     title, header, row, note = out.splitlines()
     expected = expected_discourse()
-    assert title.startswith("Table 8") and header.split() == ["Link", "Link&Rel"]
-    assert row.split() == [f"{expected['link_f1']:.2f}", f"{expected['link_rel_f1']:.2f}"]
+    assert title.startswith("Table 8") and header.split() == ["model", "Link", "Link&Rel"]
+    assert row.split() == ["predictions", f"{expected['link_f1']:.2f}", f"{expected['link_rel_f1']:.2f}"]
     assert "linked to a root" in note
 
 

@@ -9,21 +9,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mtdialog.metrics import tables
 from mtdialog.metrics.files import TASKS, Scored
 from mtdialog.metrics.text import BLEU_TOKENIZE
-
-_GENERATION = (("BLEU", "bleu"), ("RG-L", "rougeL"), ("Dt-1", "distinct1"), ("Dt-2", "distinct2"))
-
-#: ``task -> (title, ((column header, score key), ...))``: the paper's tables (5-9).
-TABLES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
-    "response": ("Table 5: response generation", _GENERATION),
-    "rewritable": ("Table 6: query rewriting, rewritability", (("P", "precision"), ("R", "recall"), ("F1", "f1"))),
-    "rewrite": ("Table 7: query rewriting, rewrite generation", _GENERATION),
-    "discourse": ("Table 8: discourse parsing", (("Link", "link_f1"), ("Link&Rel", "link_rel_f1"))),
-    "summary": ("Table 9: summarization",
-                (("RG-1", "rouge1"), ("RG-2", "rouge2"), ("RG-L", "rougeL"), ("RG-Lsum", "rougeLsum"))),
-    "image-category": ("Image category classification", (("Acc", "accuracy"), ("Macro-F1", "macro_f1"))),
-}
 
 
 def register(subparsers: Any) -> None:
@@ -48,14 +36,10 @@ def register(subparsers: Any) -> None:
 
 
 def format_table(task: str, scored: Scored) -> str:
-    """The task's table (header and one row), the number of examples and the conventions used."""
-    title, columns = TABLES[task]
-    widths = [max(len(header), 6) for header, _ in columns]
-    lines = [f"{title} ({scored.examples} examples, scores in %)",
-             "  ".join(f"{header:>{w}}" for (header, _), w in zip(columns, widths)),
-             "  ".join(f"{scored.scores[key]:>{w}.2f}" for (_, key), w in zip(columns, widths))]
-    lines += [f"  {c}" for c in scored.conventions]
-    return "\n".join(lines)
+    """The task's table in the paper's layout (one row), then the conventions used."""
+    table = tables.format_table(task.replace("-", "_"), {"predictions": scored.scores},
+                                note=f"{scored.examples} examples, scores in %")
+    return "\n".join([table, *(f"  {c}" for c in scored.conventions)])
 
 
 def run(args: argparse.Namespace) -> int:
