@@ -18,7 +18,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml constraints.txt
 install: $(VENV)/.installed
 
 train: install
-	$(BIN)/mtdialog data synth --out $(CORPUS)
+	test -f $(CORPUS)/meta.json || $(BIN)/mtdialog data synth --out $(CORPUS)
 	$(BIN)/mtdialog data stats $(CORPUS)
 
 test: install

@@ -50,8 +50,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="corpus directory to write")
     p.add_argument("--sessions", type=int, default=3000, metavar="N",
                    help="number of sessions over all splits (default: 3000)")
-    p.add_argument("--annotated", type=int, default=600, metavar="N",
-                   help="sessions carrying the task annotations (default: 600)")
+    p.add_argument("--annotated", type=int, default=None, metavar="N",
+                   help="sessions carrying the task annotations (default: 600, or a fifth of --sessions "
+                        "when that is smaller)")
     p.add_argument("--seed", type=int, default=0, metavar="S",
                    help="random seed; the same seed gives the same corpus (default: 0)")
     p.add_argument("--workers", type=int, default=None, metavar="W",
@@ -146,9 +147,13 @@ def _print_skipped(report: SkipReport) -> None:
 def _cmd_synth(args: argparse.Namespace) -> int:
     from mtdialog.data.synth import generate_corpus
 
+    annotated = min(600, args.sessions // 5) if args.annotated is None else args.annotated
     start = time.perf_counter()
-    path = generate_corpus(args.out, sessions=args.sessions, annotated=args.annotated, seed=args.seed,
-                           workers=args.workers, progress=_progress())
+    try:
+        path = generate_corpus(args.out, sessions=args.sessions, annotated=annotated, seed=args.seed,
+                               workers=args.workers, progress=_progress())
+    except ValueError as e:  # out-of-range sizes
+        raise DataError(str(e), field="--sessions/--annotated") from None
     elapsed = time.perf_counter() - start
     counts = Corpus(path).meta.get("counts", {})
     per_split = {s: counts[s]["sessions"] for s in SPLITS if s in counts}

@@ -34,12 +34,13 @@ class DataError(ValueError):
                          field=self.field, record=self.record if self.record is not None else record)
 
     def __str__(self) -> str:
-        where = self.path or "<input>"
+        where = self.path or ""
         if self.line is not None:
             where += f":{self.line}"
         if self.record is not None:
             where += f": record {self.record}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        parts = [p for p in (where.lstrip(":").strip(), self.field, self.message) if p]
+        return ": ".join(parts)
 
 
 @dataclass

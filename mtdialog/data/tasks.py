@@ -14,8 +14,8 @@ batches and its predictions all enumerate the same examples in the same order:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 from mtdialog.data.schema import EDU, Relation, Session, Turn
 
