@@ -1,0 +1,100 @@
+"""Tokenizers of the model: a character tokenizer built from a corpus, or any pretrained one.
+
+Chinese dialogue models commonly work on characters; the character tokenizer keeps every character
+(including noise such as ``#E-s57``, ``***`` or ``<url>``, spelled out character by character) and
+adds the dialogue special tokens. A pretrained tokenizer (``AutoTokenizer`` by name or path) just gets
+the special tokens it lacks. Either is saved with the checkpoint (``save_pretrained``).
+
+Special tokens: ``[PAD] [UNK] [CLS] [SEP] [BOS] [EOS]`` (roles), ``[IMG]`` (one image slot),
+``[Q]``/``[A]`` (speaker of the turn that follows), ``[KB]`` (knowledge base), and the decoder
+prompts ``[RESP] [REWRITE] [SUMM]``. Text is always tokenized with ``split_special_tokens=True``, so
+a customer typing ``[IMG]`` gets characters, never a special token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
+
+from mtdialog.data.native import KBEntry
+from mtdialog.data.schema import Session
+
+#: Tokenizer role -> token, for tokenizers that have no token in that role.
+ROLE_TOKENS = {"pad_token": "[PAD]", "unk_token": "[UNK]", "cls_token": "[CLS]", "sep_token": "[SEP]",
+               "bos_token": "[BOS]", "eos_token": "[EOS]"}
+#: Tokens of the dialogue layout and the task prompts (added to every tokenizer).
+DIALOGUE_TOKENS = ("[IMG]", "[Q]", "[A]", "[KB]", "[RESP]", "[REWRITE]", "[SUMM]")
+SPECIAL_TOKENS = tuple(ROLE_TOKENS.values()) + DIALOGUE_TOKENS
+
+
+def build_char_tokenizer(texts: Iterable[str], *, min_frequency: int = 1,
+                         max_vocab: int | None = None) -> PreTrainedTokenizerFast:
+    """A character-level tokenizer over ``texts``: characters seen at least ``min_frequency`` times
+    (the ``max_vocab`` most frequent, special tokens included), others map to ``[UNK]``."""
+    tokenizer = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex(r"[\s\S]"), behavior="isolated")
+    tokenizer.decoder = decoders.Fuse()
+    trainer = trainers.WordLevelTrainer(vocab_size=max_vocab or 10**7, min_frequency=min_frequency,
+                                        special_tokens=list(SPECIAL_TOKENS), show_progress=False)
+    tokenizer.train_from_iterator(texts, trainer=trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, clean_up_tokenization_spaces=False,
+                                   model_max_length=10**6, **ROLE_TOKENS)
+    fast.add_special_tokens({"extra_special_tokens": list(DIALOGUE_TOKENS)})
+    return fast
+
+
+def add_dialogue_tokens(tokenizer: PreTrainedTokenizerBase) -> int:
+    """Give ``tokenizer`` the role tokens it lacks and the dialogue tokens; returns how many were added
+    (resize the text encoder's embeddings to ``len(tokenizer)`` afterwards)."""
+    missing_roles = {role: token for role, token in ROLE_TOKENS.items() if getattr(tokenizer, role) is None}
+    return tokenizer.add_special_tokens({**missing_roles, "extra_special_tokens": list(DIALOGUE_TOKENS)},
+                                        replace_extra_special_tokens=False)
+
+
+def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
+    """A pretrained tokenizer (hub name or local path) with the dialogue special tokens added."""
+    tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+    add_dialogue_tokens(tokenizer)
+    return tokenizer
+
+
+def special_token_ids(tokenizer: PreTrainedTokenizerBase) -> dict[str, int]:
+    """Id of each dialogue token, as the model config stores them."""
+    ids = {token: tokenizer.convert_tokens_to_ids(token) for token in DIALOGUE_TOKENS}
+    unknown = [t for t, i in ids.items() if i is None or i == tokenizer.unk_token_id]
+    if unknown:
+        raise ValueError(f"tokenizer lacks the dialogue tokens {unknown} (use add_dialogue_tokens)")
+    return ids
+
+
+def corpus_texts(sessions: Iterable[Session], kb: dict[str, KBEntry] | None = None) -> Iterator[str]:
+    """Every text a model reads or writes: turns, rewrites, summaries, and the KB (see ``kb_text``)."""
+    for session in sessions:
+        yield from (turn.text for turn in session.turns if turn.text)
+        a = session.annotations
+        if a is not None:
+            yield from (r.text for r in a.rewrites or () if r.text)
+            if a.summary:
+                yield a.summary
+    for entry in (kb or {}).values():
+        yield kb_text(entry)
+
+
+def kb_text(entry: KBEntry) -> str:
+    """The knowledge-base entry as the encoder reads it: ``category；attribute:value；...``."""
+    return "；".join([entry.category] + [f"{attribute}:{value}" for _, attribute, value in entry.triples])
+
+
+__all__ = [
+    "DIALOGUE_TOKENS",
+    "ROLE_TOKENS",
+    "SPECIAL_TOKENS",
+    "add_dialogue_tokens",
+    "build_char_tokenizer",
+    "corpus_texts",
+    "kb_text",
+    "load_tokenizer",
+    "special_token_ids",
+]

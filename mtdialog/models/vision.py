@@ -1,0 +1,179 @@
+"""The visual encoder: a timm backbone whose pooled (or grid) features become visual tokens.
+
+Each image becomes ``config.visual_tokens_per_image`` vectors of the text encoder's width; the
+dialogue encoder puts them where the image's ``[IMG]`` tokens are. A frozen backbone stays in eval
+mode, so its features depend only on the image: :class:`FeatureCache` stores them once per image on
+disk (keyed by image id and a fingerprint of the backbone) and training reuses them every epoch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import timm
+import torch
+from PIL import Image
+from timm.data import create_transform, resolve_data_config
+from torch import nn
+from tqdm import tqdm
+
+from mtdialog.models.configuration import MTDialogConfig
+
+ImageLoader = Callable[[str], Image.Image]
+
+
+def create_backbone(config: MTDialogConfig, *, load_weights: bool = False) -> nn.Module:
+    """The timm model of ``config`` without classifier; with weights only when ``load_weights``.
+
+    Weights come from ``config.vision_weights_file`` when set (no hub needed), else from timm's
+    pretrained source when ``config.vision_pretrained``. Checkpoints never load them this way: their
+    weights are in the checkpoint.
+    """
+    overlay = {"file": config.vision_weights_file} if config.vision_weights_file else None
+    pretrained = load_weights and (config.vision_pretrained or bool(config.vision_weights_file))
+    return timm.create_model(config.vision_model, pretrained=pretrained, num_classes=0,
+                             pretrained_cfg_overlay=overlay if pretrained else None)
+
+
+def describe_backbone(config: MTDialogConfig, backbone: nn.Module) -> None:
+    """Record the backbone's timm ``pretrained_cfg`` and preprocessing data config in ``config``."""
+    args: dict[str, Any] = {}
+    if config.vision_image_size:
+        # Screenshots and photos carry details up to their borders: keep the whole image.
+        args = {"input_size": (3, config.vision_image_size, config.vision_image_size), "crop_pct": 1.0}
+    data_config = resolve_data_config(args, model=backbone)
+    config.vision_data_config = json.loads(json.dumps(data_config))
+    config.vision_pretrained_cfg = json.loads(json.dumps(dict(getattr(backbone, "pretrained_cfg", {}) or {}),
+                                                         default=str))
+    config.vision_num_features = _feature_dim(config, backbone)
+
+
+def _feature_dim(config: MTDialogConfig, backbone: nn.Module) -> int:
+    if config.vision_grid_size:
+        return backbone.num_features
+    return getattr(backbone, "head_hidden_size", None) or backbone.num_features
+
+
+def image_transform(config: MTDialogConfig) -> Callable[[Image.Image], torch.Tensor]:
+    """PIL image -> normalised tensor ``(3, H, W)``, as the checkpoint's data config prescribes."""
+    if config.vision_data_config is None:
+        raise ValueError("config has no vision_data_config (build the model with build_model_and_tokenizer)")
+    data = dict(config.vision_data_config)
+    data["input_size"] = tuple(data["input_size"])
+    return create_transform(**data, is_training=False)
+
+
+class VisualEncoder(nn.Module):
+    """timm backbone + a two-layer projector into the text hidden size (LLaVA-1.5 style).
+
+    ``forward(pixel_values (N, 3, H, W))`` or ``forward(image_features=(N, T, F))`` returns the
+    visual tokens ``(N, T, hidden)``, ``T = config.visual_tokens_per_image``.
+    """
+
+    def __init__(self, config: MTDialogConfig, backbone: nn.Module | None = None):
+        super().__init__()
+        self.config = config
+        self.backbone = backbone if backbone is not None else create_backbone(config)
+        self.freeze = config.vision_freeze
+        if self.freeze:
+            self.backbone.requires_grad_(False)
+            self.backbone.eval()
+        dim = config.vision_num_features or _feature_dim(config, self.backbone)
+        self.projector = nn.Sequential(nn.Linear(dim, config.hidden_size), nn.GELU(),
+                                       nn.Linear(config.hidden_size, config.hidden_size))
+
+    def train(self, mode: bool = True) -> VisualEncoder:
+        super().train(mode)
+        if self.freeze:
+            self.backbone.eval()
+        return self
+
+    def features(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """Backbone features ``(N, T, F)``: pooled (``T = 1``) or a ``g x g`` average-pooled grid."""
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze):
+            maps = self.backbone.forward_features(pixel_values)
+            if not self.config.vision_grid_size:
+                return self.backbone.forward_head(maps, pre_logits=True).unsqueeze(1)
+            if maps.ndim != 4:
+                raise ValueError(f"vision_grid_size needs a CNN feature map (N, C, H, W); "
+                                 f"{self.config.vision_model} gives shape {tuple(maps.shape)}")
+            grid = nn.functional.adaptive_avg_pool2d(maps, self.config.vision_grid_size)
+            return grid.flatten(2).transpose(1, 2)
+
+    def forward(self, pixel_values: torch.Tensor | None = None,
+                image_features: torch.Tensor | None = None) -> torch.Tensor:
+        if image_features is None:
+            image_features = self.features(pixel_values)
+        return self.projector(image_features.to(self.projector[0].weight.dtype))
+
+    @torch.no_grad()
+    def fingerprint(self) -> str:
+        """``<timm name>-<hash>`` of the backbone weights and preprocessing: the feature cache key."""
+        digest = hashlib.sha1()
+        for name, tensor in sorted(self.backbone.state_dict().items()):
+            digest.update(name.encode())
+            digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+        digest.update(json.dumps([self.config.vision_data_config, self.config.vision_grid_size],
+                                 sort_keys=True).encode())
+        return f"{self.config.vision_model}-{digest.hexdigest()[:12]}"
+
+
+class FeatureCache:
+    """Frozen-backbone features on disk: ``<root>/<backbone fingerprint>/<image id>.npy`` of shape ``(T, F)``.
+
+    ``ensure(ids, load_image)`` computes what is missing (in eval mode, batched); ``get(id)`` reads a
+    feature (kept in memory after the first read). A different backbone, weights or image size gets a
+    different fingerprint, so stale features are never reused.
+    """
+
+    def __init__(self, root: str | Path, vision: VisualEncoder):
+        if not vision.freeze:
+            raise ValueError("features can only be cached for a frozen backbone (vision_freeze=True)")
+        self.vision = vision
+        self.dir = Path(root) / vision.fingerprint()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._memory: dict[str, torch.Tensor] = {}
+
+    def path(self, image_id: str) -> Path:
+        return self.dir / f"{image_id}.npy"
+
+    def __contains__(self, image_id: str) -> bool:
+        return image_id in self._memory or self.path(image_id).exists()
+
+    def get(self, image_id: str) -> torch.Tensor:
+        if image_id not in self._memory:
+            path = self.path(image_id)
+            if not path.exists():
+                raise KeyError(f"image {image_id!r} has no cached feature in {self.dir} (run ensure() first)")
+            self._memory[image_id] = torch.from_numpy(np.load(path))
+        return self._memory[image_id]
+
+    @torch.no_grad()
+    def ensure(self, image_ids: Iterable[str], load_image: ImageLoader, *, batch_size: int = 64,
+               progress: bool = False) -> int:
+        """Compute and store the features of every image in ``image_ids`` not cached yet; returns how many."""
+        missing = sorted({i for i in image_ids if i not in self})
+        transform = image_transform(self.vision.config)
+        device = next(self.vision.projector.parameters()).device
+        self.vision.backbone.eval()
+        for start in tqdm(range(0, len(missing), batch_size), disable=not progress, desc="image features"):
+            chunk = missing[start:start + batch_size]
+            pixels = torch.stack([transform(load_image(i)) for i in chunk]).to(device)
+            for image_id, feature in zip(chunk, self.vision.features(pixels).float().cpu()):
+                np.save(self.path(image_id), feature.numpy())
+        return len(missing)
+
+
+__all__ = [
+    "FeatureCache",
+    "ImageLoader",
+    "VisualEncoder",
+    "create_backbone",
+    "describe_backbone",
+    "image_transform",
+]

@@ -1,0 +1,297 @@
+"""The multitask model: every task trains, checkpoints round-trip, beam search, text-only switch.
+
+Tiny real parts: a 1-layer BERT of width 32 built from a config, timm ``resnet10t`` (random init) on
+32-pixel images, a character tokenizer, a 4-session corpus written with real PNG files. The helpers
+here (``write_corpus``, ``TINY_MODEL``, ``make_batch``) are shared by the pipeline tests.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from PIL import Image
+from transformers import AutoModel, BertConfig, BertModel
+
+from mtdialog.data.batching import TaskDataset, collate
+from mtdialog.data.encoding import SessionEncoder, corpus_image_loader
+from mtdialog.data.native import Corpus, CorpusWriter, KBEntry
+from mtdialog.data.schema import Session
+from mtdialog.data.tasks import TASKS
+from mtdialog.data.tokenizer import build_char_tokenizer
+from mtdialog.models import MTDialogModel, build_model_and_tokenizer
+from mtdialog.models.vision import FeatureCache
+
+TINY_MODEL = {
+    "text_encoder": {"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+                     "intermediate_size": 64, "max_position_embeddings": 128},
+    "vision": {"model": "resnet10t", "image_size": 32},
+    "decoder": {"layers": 1, "attention_heads": 2, "ffn_dim": 64},
+    "max_source_length": 96, "max_target_length": 16, "max_summary_length": 16,
+}
+RELATION = "Question&Answer/Question/Yes-No"
+SOCIAL = "Communication/Social/Social"
+
+
+def session_record(i: int, *, annotated: bool = True) -> dict:
+    record = {
+        "session_id": f"s{i}", "shop": "fx", "product_id": "p1",
+        "turns": [
+            {"speaker": "A", "text": "您好，有什么可以帮您", "images": []},
+            {"speaker": "Q", "text": f"这件衣服有色差#E-s57 {i}号", "images": [f"img{i}a"]},
+            {"speaker": "A", "text": "亲，请问是哪个颜色呢", "images": []},
+            {"speaker": "Q", "text": "红色那件", "images": []},
+            {"speaker": "A", "text": "", "images": [f"img{i}b"]},
+            {"speaker": "A", "text": "好的，给您登记退换", "images": []},
+        ],
+    }
+    if annotated:
+        record["annotations"] = {
+            "rewrites": [{"turn": 1, "rewritable": True, "text": "红色外套有色差"},
+                         {"turn": 3, "rewritable": False, "text": ""}],
+            "discourse": {"relations": [{"x": 0, "y": 1, "type": RELATION}, {"x": 1, "y": 3, "type": SOCIAL},
+                                        {"x": 3, "y": 4, "type": RELATION}]},
+            "summary": "用户反馈色差，客服登记退换。",
+            "image_categories": {f"img{i}a": "photo_damaged_appearance", f"img{i}b": "screenshot_product"},
+        }
+    return record
+
+
+def write_corpus(root, n: int = 4) -> Corpus:
+    """A native corpus of ``n`` annotated train sessions, real PNG images and a KB entry."""
+    with CorpusWriter(root, name="tiny") as writer:
+        for i in range(n):
+            writer.add_session("train", Session.from_dict(session_record(i)))
+            writer.add_image(f"img{i}a", Image.new("RGB", (40, 30), (60 * i % 255, 90, 200)))
+            writer.add_image(f"img{i}b", Image.new("RGB", (30, 40), (250, 40 * i % 255, 10)))
+        writer.add_kb(KBEntry("p1", "外套", [("外套", "颜色", "红色"), ("外套", "尺码", "L")]))
+    return Corpus(root)
+
+
+def build(corpus: Corpus, **overrides) -> tuple[MTDialogModel, object]:
+    torch.manual_seed(0)
+    return build_model_and_tokenizer({**copy.deepcopy(TINY_MODEL), **overrides}, corpus)
+
+
+def make_batch(task: str, model, tokenizer, corpus: Corpus, n: int = 3, **encoder_kwargs) -> dict:
+    encoder = SessionEncoder(tokenizer, model.config, kb=corpus.kb(), image_loader=corpus_image_loader(corpus),
+                             **encoder_kwargs)
+    dataset = TaskDataset(task, list(corpus.sessions("train")), encoder)
+    return collate([dataset[i] for i in range(min(n, len(dataset)))])
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Corpus:
+    return write_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture(scope="module")
+def built(corpus):
+    return build(corpus)
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_every_task_has_a_finite_loss_and_trains_the_shared_encoder(task, built, corpus):
+    model, tokenizer = built
+    model.train()
+    model.zero_grad()
+    batch = make_batch(task, model, tokenizer, corpus)
+    out = model(**batch)
+    assert out.loss.ndim == 0 and torch.isfinite(out.loss) and out.loss > 0
+    out.loss.backward()
+    layer = model.encoder.text.encoder.layer[0].attention.self.query.weight
+    assert layer.grad is not None and layer.grad.abs().sum() > 0
+    assert model.encoder.vision.projector[0].weight.grad.abs().sum() > 0  # every task's batch has images
+    assert all(p.grad is None for p in model.encoder.vision.backbone.parameters())  # frozen
+
+
+def test_output_shapes_follow_the_docstrings(built, corpus):
+    model, tokenizer = built
+    model.eval()
+    with torch.no_grad():
+        d = model(**make_batch("discourse", model, tokenizer, corpus, n=2))
+        r = model(**make_batch("rewritable", model, tokenizer, corpus, n=2))
+        g = model(**make_batch("summary", model, tokenizer, corpus, n=2))
+    edus = len(Session.from_dict(session_record(0)).edus())
+    assert d.link_logits.shape == (2, edus, edus + 1)
+    assert d.relation_logits.shape == (2, edus, len(model.config.relation_labels))
+    assert (d.heads[:, 0] == 0).all()  # the first EDU can only attach to ROOT
+    assert r.logits.shape == (2, 2)
+    assert g.logits.shape[:2] == make_batch("summary", model, tokenizer, corpus, n=2)["labels"].shape
+    assert g.logits.shape[2] == len(tokenizer)
+
+
+def test_save_pretrained_and_from_pretrained_give_identical_outputs_and_text(built, corpus, tmp_path):
+    model, tokenizer = built
+    model.eval()
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    loaded = MTDialogModel.from_pretrained(tmp_path).eval()
+    assert loaded.config.vision_data_config["input_size"] == [3, 32, 32]
+    assert isinstance(AutoModel.from_pretrained(tmp_path), MTDialogModel)
+    for task in ("discourse", "rewritable", "image_category", "response"):
+        batch = make_batch(task, model, tokenizer, corpus)
+        with torch.no_grad():
+            a, b = model(**batch), loaded(**batch)
+        # Same weights; oneDNN convolutions may differ in the last bits between two model instances.
+        assert torch.allclose(a.logits, b.logits, atol=1e-5, rtol=0), task
+    batch = make_batch("summary", model, tokenizer, corpus)
+    assert torch.equal(model.generate_text(batch, num_beams=3), loaded.generate_text(batch, num_beams=3))
+
+
+def test_generation_with_cache_and_beams_matches_uncached_decoding(built, corpus):
+    model, tokenizer = built
+    model.eval()
+    batch = make_batch("response", model, tokenizer, corpus)
+    greedy = model.generate_text(batch, max_new_tokens=6, no_repeat_ngram_size=0)
+    # Greedy by hand: full forward passes, no cache.
+    prompt = model.config.token_id("[RESP]")
+    ids = torch.full((greedy.shape[0], 1), prompt)
+    with torch.no_grad():
+        for _ in range(6):
+            logits = model(**{**batch, "decoder_input_ids": ids, "labels": None}).logits[:, -1]
+            logits[:, model.generation_config.suppress_tokens] = float("-inf")
+            ids = torch.cat([ids, logits.argmax(-1, keepdim=True)], dim=1)
+    finished = greedy[:, :6]
+    assert torch.equal(finished[finished != tokenizer.pad_token_id], ids[:, 1:][finished != tokenizer.pad_token_id])
+    beams = model.generate_text(batch, num_beams=3, max_new_tokens=6)
+    assert torch.equal(beams, model.generate_text(batch, num_beams=3, max_new_tokens=6, use_cache=False))
+    assert beams.shape[0] == greedy.shape[0]
+    # Plain `generate` on raw encoder inputs: it runs the encoder and expands its memory for the beams.
+    inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "pixel_values")}
+    plain = model.generate(**inputs, decoder_start_token_id=prompt, num_beams=3, max_new_tokens=6)
+    assert torch.equal(plain[:, 1:], beams)
+
+
+def test_text_only_model_has_no_visual_parameters_and_ignores_pixels(corpus):
+    model, tokenizer = build(corpus, text_only=True)
+    assert model.text_only and model.encoder.vision is None
+    assert not [n for n, _ in model.named_parameters() if "vision" in n]
+    multimodal, _ = build(corpus)
+    n_visual = sum(p.numel() for n, p in multimodal.named_parameters() if "vision" in n)
+    assert sum(p.numel() for p in multimodal.parameters()) - sum(p.numel() for p in model.parameters()) == n_visual
+    model.eval()
+    batch = make_batch("image_category", model, tokenizer, corpus)
+    assert "pixel_values" not in batch  # a text-only encoder loads no image
+    pixels = torch.randn(int((batch["input_ids"] == model.config.token_id("[IMG]")).sum()), 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(model(**batch).logits, model(**batch, pixel_values=pixels).logits)
+
+
+def test_multimodal_model_sees_the_images_and_needs_them(built, corpus):
+    model, tokenizer = built
+    model.eval()
+    batch = make_batch("image_category", model, tokenizer, corpus)
+    with torch.no_grad():
+        a = model(**batch).logits
+        b = model(**{**batch, "pixel_values": batch["pixel_values"].flip(0)}).logits
+    assert not torch.allclose(a, b)
+    with pytest.raises(ValueError, match="no pixel_values"):
+        model(**{k: v for k, v in batch.items() if k != "pixel_values"})
+
+
+def test_cached_features_equal_the_backbone_on_pixels(built, corpus, tmp_path):
+    model, tokenizer = built
+    model.train()  # the frozen backbone stays in eval mode: features do not depend on the batch
+    assert not model.encoder.vision.backbone.training
+    cache = FeatureCache(tmp_path, model.encoder.vision)
+    ids = [i for s in corpus.sessions("train") for i in s.image_ids()]
+    assert cache.ensure(ids, corpus_image_loader(corpus)) == len(set(ids))
+    assert cache.ensure(ids, corpus_image_loader(corpus)) == 0  # reused, not recomputed
+    model.eval()
+    pixels = make_batch("rewritable", model, tokenizer, corpus)
+    cached = make_batch("rewritable", model, tokenizer, corpus, feature_cache=cache)
+    assert "image_features" in cached and "pixel_values" not in cached
+    with torch.no_grad():
+        assert torch.allclose(model(**pixels).logits, model(**cached).logits, atol=1e-6)
+
+
+def test_grid_features_give_several_visual_tokens_per_image(corpus):
+    model, tokenizer = build(corpus, vision={"model": "resnet10t", "image_size": 64, "grid_size": 2})
+    batch = make_batch("image_category", model, tokenizer, corpus, n=2)
+    slots = int((batch["input_ids"] == model.config.token_id("[IMG]")).sum())
+    assert slots == 4 * batch["pixel_values"].shape[0]
+    assert (batch["image_spans"][:, 1] - batch["image_spans"][:, 0] == 4).all()
+    assert torch.isfinite(model(**batch).loss)
+
+
+def test_pretrained_text_encoder_by_path_keeps_its_weights_and_checkpoint_needs_no_path(corpus, tmp_path):
+    texts = [t.text for s in corpus.sessions("train") for t in s.turns if t.text]
+    tokenizer = build_char_tokenizer(texts)
+    torch.manual_seed(1)
+    encoder = BertModel(BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1,
+                                   num_attention_heads=2, intermediate_size=64), add_pooling_layer=False)
+    source = tmp_path / "encoder"
+    encoder.save_pretrained(source)
+    tokenizer.save_pretrained(source)
+    model, _ = build(corpus, text_encoder=str(source))
+    assert model.config.text_encoder_name == str(source)
+    for name, value in encoder.state_dict().items():
+        assert torch.equal(model.encoder.text.state_dict()[name], value), name
+    model.save_pretrained(tmp_path / "ckpt")
+    for path in source.iterdir():
+        path.unlink()
+    source.rmdir()
+    loaded = MTDialogModel.from_pretrained(tmp_path / "ckpt")
+    assert torch.equal(loaded.encoder.text.embeddings.word_embeddings.weight, encoder.embeddings.word_embeddings.weight)
+
+
+def test_unknown_settings_are_rejected(corpus):
+    with pytest.raises(ValueError, match="unknown model settings"):
+        build(corpus, hidden=3)
+    with pytest.raises(ValueError, match="unknown vision settings"):
+        build(corpus, vision={"name": "resnet10t"})
+
+
+def test_activation_checkpointing_gives_the_same_loss_and_gradients(corpus):
+    text_encoder = {**TINY_MODEL["text_encoder"], "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
+    model, tokenizer = build(corpus, text_encoder=text_encoder, classifier_dropout=0.0,
+                             decoder={**TINY_MODEL["decoder"], "dropout": 0.0})
+    model.train()  # checkpointing acts in training mode; without dropout both passes compute the same
+    batch = make_batch("summary", model, tokenizer, corpus)
+    loss = model(**batch).loss
+    loss.backward()
+    weight = model.encoder.text.encoder.layer[0].intermediate.dense.weight
+    plain = weight.grad.clone()
+    model.zero_grad()
+    model.activation_checkpointing_enable()
+    assert model.encoder.text.encoder.layer[0].gradient_checkpointing
+    checkpointed = model(**batch).loss
+    checkpointed.backward()
+    assert torch.allclose(checkpointed, loss) and torch.allclose(weight.grad, plain, atol=1e-6)
+
+
+def test_output_projection_is_the_shared_embedding_table_and_survives_resizing(corpus):
+    model, tokenizer = build(corpus)
+    assert model.get_output_embeddings().weight is model.get_input_embeddings().weight
+    bias = model.lm_head.bias.detach().clone()
+    model.resize_token_embeddings(len(tokenizer) + 3)
+    assert model.get_output_embeddings().weight is model.get_input_embeddings().weight
+    assert model.lm_head.bias.shape == (len(tokenizer) + 3,) and torch.equal(model.lm_head.bias[:-3], bias)
+    assert model.config.text_encoder.vocab_size == len(tokenizer) + 3
+    assert model(**make_batch("rewrite", model, tokenizer, corpus)).logits.shape[-1] == len(tokenizer) + 3
+
+
+def test_copy_mechanism_gives_a_distribution_that_copies_only_source_text(built, corpus):
+    model, tokenizer = built
+    model.eval()
+    batch = make_batch("rewrite", model, tokenizer, corpus, n=2)
+    with torch.no_grad():
+        probs = model(**batch).logits.exp()
+        assert torch.allclose(probs.sum(-1), torch.ones(probs.shape[:2]), atol=1e-4)
+        gate_bias = model.pointer.gate.bias.clone()
+        model.pointer.gate.bias.fill_(-50.0)  # gate closed: copy only
+        copied = model(**batch).logits.exp()
+        model.pointer.gate.bias.copy_(gate_bias)
+    for b in range(2):
+        source = set(batch["input_ids"][b][batch["attention_mask"][b].bool()].tolist()) - set(model.config.non_text_ids)
+        support = set((copied[b] > 1e-6).nonzero()[:, 1].tolist())
+        assert support and support <= source
+
+
+def test_without_copy_mechanism_the_decoder_scores_the_vocabulary(corpus):
+    model, tokenizer = build(corpus, copy_mechanism=False)
+    assert model.pointer is None
+    out = model(**make_batch("summary", model, tokenizer, corpus))
+    assert torch.isfinite(out.loss) and not torch.allclose(out.logits.exp().sum(-1), torch.ones(out.logits.shape[:2]))

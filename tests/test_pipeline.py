@@ -1,0 +1,125 @@
+"""Inference on sessions: every task's answer, task_examples order, checkpoint round trip, learning."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from test_model import build, make_batch, session_record, write_corpus
+
+from mtdialog.data.encoding import corpus_image_loader
+from mtdialog.data.schema import DataError, Relation, Session
+from mtdialog.data.tasks import TASKS, task_examples
+from mtdialog.pipeline import DialoguePipeline, SessionPrediction, last_query
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return write_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture(scope="module")
+def pipeline(corpus):
+    model, tokenizer = build(corpus)
+    return DialoguePipeline(model, tokenizer, corpus.images_dir, kb=corpus.kb(), num_beams=2)
+
+
+def test_a_session_without_annotations_gets_every_answer(pipeline, corpus):
+    session = Session.from_dict(session_record(1, annotated=False))
+    prediction = pipeline(session)
+    assert isinstance(prediction, SessionPrediction) and prediction.session_id == "s1"
+    assert isinstance(prediction.response, str)
+    assert [r.turn for r in prediction.rewrites] == [1, 3]
+    for r in prediction.rewrites:
+        assert 0 <= r.probability <= 1 and r.rewritable == (r.probability > 0.5)
+        assert r.text == "" or r.rewritable
+    edus = session.edus()
+    heads = [r.y for r in prediction.discourse]
+    assert len(heads) == len(set(heads)) and all(0 <= r.x < r.y < len(edus) for r in prediction.discourse)
+    assert all(r.type in pipeline.model.config.relation_labels for r in prediction.discourse)
+    assert isinstance(prediction.summary, str)
+    assert [(p.turn, p.image) for p in prediction.images] == [(1, "img1a"), (4, "img1b")]
+    assert all(p.category in pipeline.model.config.image_categories for p in prediction.images)
+    assert prediction.to_dict()["images"][0]["image"] == "img1a"
+
+
+def test_batched_calls_match_single_calls(pipeline):
+    sessions = [Session.from_dict(session_record(i, annotated=False)) for i in range(3)]
+    assert pipeline(sessions) == [pipeline(s) for s in sessions]
+
+
+def test_predict_follows_task_examples_order_and_shapes(pipeline, corpus):
+    sessions = list(corpus.sessions("train"))
+    predictions = pipeline.predict(sessions)
+    assert set(predictions) == set(TASKS)
+    for task in TASKS:
+        assert len(predictions[task]) == len(list(task_examples(task, sessions))), task
+    assert all(isinstance(p, bool) for p in predictions["rewritable"])
+    assert all(isinstance(p, str) for t in ("response", "rewrite", "summary") for p in predictions[t])
+    assert all(isinstance(r, Relation) for parse in predictions["discourse"] for r in parse)
+    assert set(predictions["image_category"]) <= set(pipeline.model.config.image_categories)
+    assert pipeline.predict(sessions, tasks=("summary",)) == {"summary": predictions["summary"]}
+
+
+def test_checkpoint_round_trip_gives_the_same_predictions(pipeline, corpus, tmp_path):
+    pipeline.save_pretrained(tmp_path)
+    loaded = DialoguePipeline.from_pretrained(tmp_path, corpus.images_dir, kb=corpus.kb(), num_beams=2)
+    session = Session.from_dict(session_record(2, annotated=False))
+    assert loaded(session) == pipeline(session)
+
+
+def test_last_query():
+    session = Session.from_dict(session_record(0, annotated=False))
+    assert last_query(session) == 3
+    agent_only = Session.from_dict({"session_id": "a", "shop": "fx", "product_id": None,
+                                    "turns": [{"speaker": "A", "text": "您好", "images": []}]})
+    assert last_query(agent_only) is None
+
+
+def test_agent_only_session_has_no_response(pipeline):
+    session = Session.from_dict({"session_id": "a", "shop": "fx", "product_id": None,
+                                 "turns": [{"speaker": "A", "text": "您好", "images": []}]})
+    prediction = pipeline(session)
+    assert prediction.response is None and prediction.rewrites == [] and prediction.images == []
+
+
+def test_the_model_learns_every_task_and_the_pipeline_reproduces_what_it_learned(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", n=2)
+    model, tokenizer = build(corpus)
+    batches = {task: make_batch(task, model, tokenizer, corpus, n=4) for task in TASKS}
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    model.eval()
+    with torch.no_grad():
+        before = {task: float(model(**batch).loss) for task, batch in batches.items()}
+    model.train()
+    torch.manual_seed(0)
+    for _ in range(100):
+        for batch in batches.values():
+            optimizer.zero_grad()
+            model(**batch).loss.backward()
+            optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        after = {task: float(model(**batch).loss) for task, batch in batches.items()}
+    for task in TASKS:
+        assert after[task] < 0.25 * before[task], (task, before[task], after[task])
+    pipe = DialoguePipeline(model, tokenizer, image_loader=corpus_image_loader(corpus), kb=corpus.kb(), num_beams=2)
+    sessions = list(corpus.sessions("train"))
+    predictions = pipe.predict(sessions, tasks=("summary", "rewritable", "discourse"))
+    assert predictions["summary"] == [s.annotations.summary for s in sessions]
+    assert predictions["rewritable"] == [e.rewritable for e in task_examples("rewritable", sessions)]
+    assert [{(r.x, r.y) for r in p} for p in predictions["discourse"]] == \
+        [{(r.x, r.y) for r in s.annotations.discourse} for s in sessions]
+
+
+def test_prediction_leaves_a_training_model_in_training_mode(pipeline, corpus):
+    pipeline.model.train()
+    pipeline.predict(list(corpus.sessions("train")), tasks=("rewritable", "summary"))
+    assert pipeline.model.training and pipeline.model.decoder.training
+    pipeline.model.eval()
+
+
+def test_a_missing_image_file_is_a_data_error(pipeline):
+    record = session_record(0, annotated=False)
+    record["turns"][1]["images"] = ["not-there"]
+    with pytest.raises(DataError, match="not-there"):
+        pipeline(Session.from_dict(record))
