@@ -18,8 +18,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml constraints.txt
 install: $(VENV)/.installed
 
 train: install
-	test -f $(CORPUS)/meta.json || $(BIN)/mtdialog data synth --out $(CORPUS)
-	$(BIN)/mtdialog data stats $(CORPUS)
+	$(BIN)/accelerate launch --config_file recipes/accelerate/cpu.yaml -m mtdialog.train --config recipes/tiny.yaml
 
 test: install
 	$(BIN)/python -m pytest -q

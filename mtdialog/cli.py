@@ -18,6 +18,7 @@ COMMANDS = (
     "mtdialog.data.cli",
     "mtdialog.metrics.cli",
     "mtdialog.baselines.cli",
+    "mtdialog.train",
 )
 
 

@@ -1,0 +1,391 @@
+"""Training recipes: YAML files naming the model, data, tasks, sampling, optimisation and LoRA.
+
+A recipe is loaded into the :class:`Recipe` dataclasses below, which are its schema: an unknown key,
+a value of the wrong type, a value out of range or a missing file is a :class:`DataError` naming the
+file and the dotted key, e.g. ``recipes/x.yaml: training.lr_new: expected number, got 'fast'``.
+``key=value`` overrides (dotted keys, YAML values) are merged in before validation; an error in an
+overridden key names the command line instead of the file. Relative paths are relative to the
+working directory (recipes are run from the repository root).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from mtdialog.data.schema import DataError
+from mtdialog.data.tasks import TASKS
+
+OVERRIDE_SOURCE = "command line"
+
+
+def _min(value: float) -> dict:
+    return {"min": value}
+
+
+# ------------------------------------------------------------------------------------------ schema
+@dataclass
+class VisionSection:
+    """The visual encoder (``None``: the model's default). ``weights_file`` must exist."""
+
+    model: str | None = None  # timm model name
+    pretrained: bool | None = None
+    weights_file: str | None = field(default=None, metadata={"exists": "file"})
+    freeze: bool | None = None
+    image_size: int | None = field(default=None, metadata=_min(8))
+    grid_size: int | None = field(default=None, metadata=_min(0))
+
+
+@dataclass
+class DecoderSection:
+    """The shared generation decoder (its width is the text encoder's hidden size)."""
+
+    layers: int | None = field(default=None, metadata=_min(1))
+    attention_heads: int | None = field(default=None, metadata=_min(1))
+    ffn_dim: int | None = field(default=None, metadata=_min(1))
+    dropout: float | None = field(default=None, metadata=_min(0.0))
+
+
+@dataclass
+class ModelSection:
+    """What ``build_model_and_tokenizer`` builds; a key left out (``None``) keeps the model's default.
+
+    ``text_encoder``: a hub name or local path (pretrained weights), or a config mapping
+    (``model_type`` + sizes; random init). ``tokenizer``: ``chars`` (built from the corpus) or a name.
+    """
+
+    text_encoder: str | dict[str, Any] | None = None
+    tokenizer: str | None = None
+    tokenizer_min_frequency: int | None = field(default=None, metadata=_min(1))
+    text_only: bool | None = None
+    vision: VisionSection | None = None
+    decoder: DecoderSection | None = None
+    max_source_length: int | None = field(default=None, metadata=_min(8))
+    max_kb_tokens: int | None = field(default=None, metadata=_min(0))
+    max_turn_tokens: int | None = field(default=None, metadata=_min(1))
+    max_target_length: int | None = field(default=None, metadata=_min(1))
+    max_summary_length: int | None = field(default=None, metadata=_min(1))
+    window_overlap_turns: int | None = field(default=None, metadata=_min(0))
+    max_edu_distance: int | None = field(default=None, metadata=_min(1))
+    label_smoothing: float | None = field(default=None, metadata=_min(0.0))
+    classifier_dropout: float | None = field(default=None, metadata=_min(0.0))
+    initializer_range: float | None = field(default=None, metadata=_min(0.0))
+
+    def settings(self) -> dict[str, Any]:
+        """The keys the recipe sets (nested, ``None`` left out): the ``model_cfg`` of the builder."""
+        def given(node: dict[str, Any]) -> dict[str, Any]:
+            return {k: given(v) if isinstance(v, dict) and k != "text_encoder" else v
+                    for k, v in node.items() if v is not None}
+        return given(dataclasses.asdict(self))
+
+
+@dataclass
+class SynthSection:
+    """Generate the embedded corpus into ``data.corpus`` if that directory does not exist yet."""
+
+    sessions: int = field(default=3000, metadata=_min(10))
+    annotated: int = field(default=600, metadata=_min(0))
+    seed: int = 0
+
+
+@dataclass
+class DataSection:
+    """The native corpus (``synth``: generate it there when missing) and image feature caching."""
+
+    corpus: str = "data/jddc21-synth"
+    synth: SynthSection | None = None
+    train_split: str = "train"
+    valid_split: str = "valid"
+    feature_cache: bool = True  # frozen backbone: features computed once, under <output_dir>/features
+
+
+@dataclass
+class TaskSection:
+    """Per-task options: the loss weight, and a batch size replacing ``training.batch_size``."""
+
+    weight: float = field(default=1.0, metadata=_min(0.0))
+    batch_size: int | None = field(default=None, metadata=_min(1))
+
+
+@dataclass
+class SamplingSection:
+    """Task mixing: ``proportional`` (p ~ n examples), ``temperature`` (p ~ n^(1/T)), ``uniform``, or
+    explicit ``weights`` per task."""
+
+    strategy: Literal["proportional", "temperature", "uniform", "weights"] = "temperature"
+    temperature: float = field(default=2.0, metadata=_min(1e-6))
+    weights: dict[str, float] | None = None
+
+
+@dataclass
+class TrainingSection:
+    """Optimisation and bookkeeping. ``steps`` are optimizer steps; an interval of 0 turns it off."""
+
+    output_dir: str = "runs/tiny"
+    steps: int = field(default=1000, metadata=_min(1))
+    batch_size: int = field(default=8, metadata=_min(1))  # per process and micro-batch
+    grad_accum: int = field(default=1, metadata=_min(1))
+    lr_encoder: float = field(default=3e-5, metadata=_min(0.0))
+    lr_new: float = field(default=3e-4, metadata=_min(0.0))
+    warmup_encoder: int = field(default=100, metadata=_min(0))
+    warmup_new: int = field(default=50, metadata=_min(0))
+    schedule: Literal["linear", "inverse_sqrt", "constant"] = "linear"
+    weight_decay: float = field(default=0.01, metadata=_min(0.0))
+    max_grad_norm: float = field(default=1.0, metadata=_min(0.0))  # 0: no clipping
+    mixed_precision: Literal["no", "bf16"] = "no"
+    gradient_checkpointing: bool = False
+    log_every: int = field(default=10, metadata=_min(0))
+    eval_every: int = field(default=200, metadata=_min(0))
+    save_every: int = field(default=200, metadata=_min(0))
+    seed: int = 0
+    trace_data: bool = False  # each process writes the example ids of every batch it trains on
+
+
+@dataclass
+class EvalSection:
+    """Evaluation on the validation split during training (``max_sessions``: its first sessions only,
+    for speed; generation decodes with ``num_beams``)."""
+
+    max_sessions: int | None = field(default=None, metadata=_min(1))
+    num_beams: int = field(default=1, metadata=_min(1))
+    batch_size: int = field(default=16, metadata=_min(1))
+
+
+@dataclass
+class LoraSection:
+    """PEFT LoRA on the named attention projections; ``modules_to_save`` (default: the model's task
+    heads) stay fully trainable and are saved with the adapter; ``merge`` also exports a merged model."""
+
+    r: int = field(default=8, metadata=_min(1))
+    alpha: int = field(default=16, metadata=_min(1))
+    dropout: float = field(default=0.05, metadata=_min(0.0))
+    target_modules: list[str] = field(default_factory=lambda: ["query", "value", "key_value"])
+    modules_to_save: list[str] | None = None
+    merge: bool = True
+
+
+@dataclass
+class Recipe:
+    model: ModelSection = field(default_factory=ModelSection)
+    data: DataSection = field(default_factory=DataSection)
+    tasks: dict[str, TaskSection] = field(default_factory=lambda: {t: TaskSection() for t in TASKS})
+    sampling: SamplingSection = field(default_factory=SamplingSection)
+    training: TrainingSection = field(default_factory=TrainingSection)
+    eval: EvalSection = field(default_factory=EvalSection)
+    lora: LoraSection | None = None
+
+    def batch_size(self, task: str) -> int:
+        """Per-process micro-batch size of ``task``."""
+        return self.tasks[task].batch_size or self.training.batch_size
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# ------------------------------------------------------------------------------------- validation
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(map(str, typing.get_args(tp)))
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp) if a is not type(None))
+    if origin is list:
+        return "list"
+    if origin is dict or dataclasses.is_dataclass(tp):
+        return "mapping"
+    return {int: "integer", float: "number", bool: "boolean", str: "string"}.get(tp, str(tp))
+
+
+def _fail(key: str, message: str) -> DataError:
+    return DataError(message, field=key or None)
+
+
+def _convert(value: Any, tp: Any, key: str) -> Any:
+    """``value`` checked against (and converted to) type ``tp``; raises a keyed :class:`DataError`."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    expected = f"expected {_type_name(tp)}, got {value!r}"
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) == 1:
+            return _convert(value, inner[0], key)
+        for alternative in inner:
+            try:
+                return _convert(value, alternative, key)
+            except DataError:
+                continue
+        raise _fail(key, expected)
+    if origin is Literal:
+        if value not in args:
+            raise _fail(key, expected)
+        return value
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise _fail(key, expected)
+        return _build(tp, value, key)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise _fail(key, expected)
+        return {k: _convert(v, args[1], f"{key}.{k}") for k, v in value.items()}
+    if origin is list:
+        if not isinstance(value, list):
+            raise _fail(key, expected)
+        return [_convert(v, args[0], f"{key}[{i}]") for i, v in enumerate(value)]
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise _fail(key, expected)
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail(key, expected)
+        return value
+    if tp is float:
+        if isinstance(value, str):  # YAML 1.1 reads "1e-4" (no dot) as a string
+            try:
+                return float(value)
+            except ValueError:
+                raise _fail(key, expected) from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _fail(key, expected)
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise _fail(key, expected)
+        return value
+    raise TypeError(f"unsupported schema type {tp!r} at {key}")
+
+
+def _build(cls: type, raw: dict[str, Any], prefix: str) -> Any:
+    """An instance of dataclass ``cls`` from ``raw``, defaults for absent keys, every value checked."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    dotted = (prefix + ".") if prefix else ""
+    for name in raw:
+        if name not in fields:
+            raise _fail(f"{dotted}{name}", f"unknown key (expected one of {', '.join(fields)})")
+    values = {}
+    for name, value in raw.items():
+        key = f"{dotted}{name}"
+        value = _convert(value, hints[name], key)
+        low, exists = fields[name].metadata.get("min"), fields[name].metadata.get("exists")
+        if low is not None and value is not None and value < low:
+            raise _fail(key, f"must be at least {low}, got {value!r}")
+        if exists == "file" and value is not None and not Path(value).is_file():
+            raise _fail(key, f"file not found: {value}")
+        values[name] = value
+    return cls(**values)
+
+
+def _check(recipe: Recipe) -> None:
+    """Constraints across keys, and files that must exist."""
+    if not recipe.tasks:
+        raise _fail("tasks", "at least one task is required")
+    for task in recipe.tasks:
+        if task not in TASKS:
+            raise _fail(f"tasks.{task}", f"unknown task (expected one of {', '.join(TASKS)})")
+    s = recipe.sampling
+    if s.strategy == "weights":
+        if s.weights is None:
+            raise _fail("sampling.weights", "required when sampling.strategy is 'weights'")
+        for task in s.weights:
+            if task not in recipe.tasks:
+                raise _fail(f"sampling.weights.{task}", "not a task of this recipe")
+        for task in recipe.tasks:
+            if task not in s.weights:
+                raise _fail(f"sampling.weights.{task}", "missing weight for this task")
+        if any(w < 0 for w in s.weights.values()) or sum(s.weights.values()) <= 0:
+            raise _fail("sampling.weights", "weights must be non-negative with a positive sum")
+    if recipe.data.synth is None and not Path(recipe.data.corpus).is_dir():
+        raise _fail("data.corpus", f"directory not found: {recipe.data.corpus} "
+                                   "(give data.synth to generate the embedded corpus there)")
+
+
+# ------------------------------------------------------------------------------------------ loading
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"training.lr_new=1e-4"`` -> ``("training.lr_new", 1e-4)`` (the value is read as YAML)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or any(not part for part in key.strip().split(".")):
+        raise DataError(f"override {text!r}: expected key=value with a dotted key", path=OVERRIDE_SOURCE)
+    try:
+        return key.strip(), yaml.safe_load(value)
+    except yaml.YAMLError as e:
+        raise DataError(f"override {text!r}: bad YAML value ({e.problem})", path=OVERRIDE_SOURCE) from None
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """``raw`` with each dotted key set (missing or null mappings on the way are created)."""
+    for key, value in overrides:
+        node = raw
+        parts = key.split(".")
+        for i, part in enumerate(parts[:-1]):
+            if node.get(part) is None:
+                node[part] = {}
+            if not isinstance(node[part], dict):
+                raise DataError(f"{'.'.join(parts[:i + 1])} is not a mapping", path=OVERRIDE_SOURCE,
+                                field=key)
+            node = node[part]
+        node[parts[-1]] = value
+    return raw
+
+
+def recipe_from_dict(raw: dict[str, Any], *, source: str, overridden: Iterable[str] = ()) -> Recipe:
+    """Validate a raw recipe mapping; errors name ``source`` (or the command line for overridden keys)."""
+    overridden = list(overridden)
+    try:
+        recipe = _build(Recipe, raw, "")
+        _check(recipe)
+        return recipe
+    except DataError as e:
+        key = e.field or ""
+        by_override = any(key == k or key.startswith((k + ".", k + "[")) or k.startswith(key + ".")
+                          for k in overridden)
+        raise DataError(e.message, path=OVERRIDE_SOURCE if by_override else source, field=e.field) from None
+
+
+def load_recipe(path: str | Path, overrides: Iterable[str] = ()) -> Recipe:
+    """Read, override (``key=value`` strings) and validate the recipe file ``path``."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("recipe file not found", path=str(path))
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise DataError(f"bad YAML: {getattr(e, 'problem', e)}", path=str(path),
+                        line=mark.line + 1 if mark else None) from None
+    raw = {} if raw is None else raw
+    if not isinstance(raw, dict):
+        raise DataError(f"a recipe is a mapping of sections, got {type(raw).__name__}", path=str(path))
+    parsed = [parse_override(o) for o in overrides]
+    raw = apply_overrides(raw, parsed)
+    return recipe_from_dict(raw, source=str(path), overridden=[k for k, _ in parsed])
+
+
+def save_recipe(recipe: Recipe, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(recipe.to_dict(), sort_keys=False, allow_unicode=True),
+                          encoding="utf-8")
+
+
+def differences(a: Recipe, b: Recipe, ignore: Iterable[str] = ()) -> list[str]:
+    """Dotted keys whose values differ between two recipes (leaves only), minus ``ignore``."""
+    out: list[str] = []
+
+    def walk(x: Any, y: Any, key: str) -> None:
+        if isinstance(x, dict) and isinstance(y, dict):
+            for k in list(x) + [k for k in y if k not in x]:
+                walk(x.get(k), y.get(k), f"{key}.{k}" if key else str(k))
+        elif x != y and key not in ignore:
+            out.append(key)
+
+    walk(a.to_dict(), b.to_dict(), "")
+    return out

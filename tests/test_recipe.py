@@ -1,0 +1,165 @@
+"""Recipes: the schema rejects bad keys, types, values and files with one located line; overrides
+go through the same validation; the shipped recipes load."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mtdialog.data.schema import DataError
+from mtdialog.data.tasks import TASKS
+from mtdialog.models.configuration import MTDialogConfig
+from mtdialog.training.recipe import (
+    DecoderSection,
+    ModelSection,
+    Recipe,
+    VisionSection,
+    differences,
+    load_recipe,
+    parse_override,
+    save_recipe,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def recipe_file(tmp_path, monkeypatch):
+    """Write a recipe (relative paths resolve in tmp_path, where a corpus directory exists)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "corpus").mkdir()
+
+    def write(content: dict) -> Path:
+        content = {"data": {"corpus": "corpus"}, **content}
+        path = tmp_path / "r.yaml"
+        path.write_text(yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
+        return path
+
+    return write
+
+
+def error_of(path, overrides=()) -> str:
+    with pytest.raises(DataError) as info:
+        load_recipe(path, overrides)
+    return str(info.value)
+
+
+def test_defaults_and_values(recipe_file):
+    path = recipe_file({"training": {"steps": 50, "lr_new": "1e-4", "mixed_precision": "bf16"},
+                        "tasks": {"response": {}, "summary": {"weight": 2, "batch_size": 3}},
+                        "model": {"text_encoder": {"model_type": "bert", "hidden_size": 32},
+                                  "vision": {"model": "resnet10t", "freeze": False}}})
+    recipe = load_recipe(path)
+    assert recipe.training.steps == 50 and recipe.training.lr_new == 1e-4  # YAML 1.1 reads 1e-4 as text
+    assert isinstance(recipe.training.lr_new, float) and recipe.training.mixed_precision == "bf16"
+    assert list(recipe.tasks) == ["response", "summary"]
+    assert recipe.tasks["summary"].weight == 2.0 and recipe.batch_size("summary") == 3
+    assert recipe.batch_size("response") == recipe.training.batch_size == 8
+    assert recipe.sampling.strategy == "temperature" and recipe.lora is None
+    # only what the recipe sets reaches the model builder (the model keeps its own defaults)
+    assert recipe.model.settings() == {"text_encoder": {"model_type": "bert", "hidden_size": 32},
+                                       "vision": {"model": "resnet10t", "freeze": False}}
+    assert list(Recipe().tasks) == list(TASKS)
+
+
+@pytest.mark.parametrize("content, message", [
+    ({"training": {"lr_new": "fast"}}, "r.yaml: training.lr_new: expected number, got 'fast'"),
+    ({"training": {"stepz": 3}}, "r.yaml: training.stepz: unknown key (expected one of output_dir, steps"),
+    ({"trainer": {}}, "r.yaml: trainer: unknown key (expected one of model, data, tasks"),
+    ({"training": {"steps": 0}}, "r.yaml: training.steps: must be at least 1, got 0"),
+    ({"training": {"steps": 2.5}}, "r.yaml: training.steps: expected integer, got 2.5"),
+    ({"training": {"gradient_checkpointing": "yes"}},
+     "r.yaml: training.gradient_checkpointing: expected boolean, got 'yes'"),
+    ({"training": {"mixed_precision": "fp16"}},
+     "r.yaml: training.mixed_precision: expected one of no, bf16, got 'fp16'"),
+    ({"training": []}, "r.yaml: training: expected mapping, got []"),
+    ({"tasks": {"translation": {}}}, "r.yaml: tasks.translation: unknown task (expected one of response"),
+    ({"tasks": {}}, "r.yaml: tasks: at least one task is required"),
+    ({"tasks": {"response": {"weight": -1}}}, "r.yaml: tasks.response.weight: must be at least 0.0"),
+    ({"model": {"text_encoder": 5}}, "r.yaml: model.text_encoder: expected string or mapping, got 5"),
+    ({"model": {"vision": {"weights_file": "missing.pth"}}},
+     "r.yaml: model.vision.weights_file: file not found: missing.pth"),
+    ({"model": {"decoder": {"layers": "two"}}}, "r.yaml: model.decoder.layers: expected integer, got 'two'"),
+    ({"lora": {"target_modules": "query"}}, "r.yaml: lora.target_modules: expected list, got 'query'"),
+    ({"lora": {"target_modules": ["query", 3]}}, "r.yaml: lora.target_modules[1]: expected string, got 3"),
+    ({"sampling": {"strategy": "weights"}},
+     "r.yaml: sampling.weights: required when sampling.strategy is 'weights'"),
+    ({"tasks": {"response": {}, "summary": {}}, "sampling": {"strategy": "weights", "weights": {"response": 1}}},
+     "r.yaml: sampling.weights.summary: missing weight for this task"),
+    ({"tasks": {"response": {}}, "sampling": {"strategy": "weights", "weights": {"response": 1, "summary": 1}}},
+     "r.yaml: sampling.weights.summary: not a task of this recipe"),
+    ({"data": {"corpus": "nowhere"}}, "r.yaml: data.corpus: directory not found: nowhere"),
+])
+def test_rejections_name_file_and_key(recipe_file, content, message):
+    text = error_of(recipe_file(content))
+    assert message in text, text
+    assert "\n" not in text
+
+
+def test_missing_corpus_is_fine_when_generated(recipe_file):
+    recipe = load_recipe(recipe_file({"data": {"corpus": "later", "synth": {"sessions": 40, "annotated": 10}}}))
+    assert recipe.data.synth.sessions == 40 and recipe.data.corpus == "later"
+
+
+def test_bad_file_and_bad_yaml(tmp_path):
+    assert "recipe file not found" in error_of(tmp_path / "none.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("training:\n  steps: [1,\n", encoding="utf-8")
+    assert error_of(bad).startswith(f"{bad}:")
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- 1\n- 2\n", encoding="utf-8")
+    assert "a recipe is a mapping of sections, got list" in error_of(listed)
+
+
+def test_overrides_are_validated_and_blamed_on_the_command_line(recipe_file):
+    path = recipe_file({"training": {"steps": 5}})
+    recipe = load_recipe(path, ["training.steps=7", "sampling.strategy=uniform", "lora.r=4",
+                                "tasks.summary.weight=0.5", "model.vision.freeze=false"])
+    assert recipe.training.steps == 7 and recipe.sampling.strategy == "uniform"
+    assert recipe.lora is not None and recipe.lora.r == 4 and recipe.lora.alpha == 16
+    assert recipe.tasks["summary"].weight == 0.5 and recipe.model.vision.freeze is False
+    assert error_of(path, ["training.steps=many"]) == \
+        "command line: training.steps: expected integer, got 'many'"
+    assert error_of(path, ["training.stepz=3"]).startswith("command line: training.stepz: unknown key")
+    assert error_of(path, ["tasks.bogus.weight=1"]).startswith("command line: tasks.bogus: unknown task")
+    assert "expected key=value" in error_of(path, ["training.steps"])
+    assert "training.steps is not a mapping" in error_of(path, ["training.steps.x=1"])
+    assert parse_override("lora=null") == ("lora", None)
+    assert parse_override("lora.target_modules=[query, value]") == ("lora.target_modules", ["query", "value"])
+
+
+def test_saved_recipe_reloads_identically(recipe_file, tmp_path):
+    recipe = load_recipe(recipe_file({"lora": {"r": 2}, "model": {"decoder": {"layers": 1}}}))
+    save_recipe(recipe, tmp_path / "saved.yaml")
+    again = load_recipe(tmp_path / "saved.yaml")
+    assert again == recipe and differences(recipe, again) == []
+    longer = load_recipe(tmp_path / "saved.yaml", ["training.steps=9", "lora=null"])
+    assert differences(recipe, longer) == ["training.steps", "lora"]
+    assert differences(recipe, longer, ignore=["training.steps"]) == ["lora"]
+
+
+def test_model_keys_are_model_settings():
+    """Every model key of the schema is one the model builder takes (no drift between the two)."""
+    fields = set(MTDialogConfig.__dataclass_fields__)
+    for f in dataclasses.fields(ModelSection):
+        if f.name in ("text_encoder", "tokenizer", "tokenizer_min_frequency", "vision", "decoder"):
+            continue
+        assert f.name in fields, f.name
+    for section, prefix in ((VisionSection, "vision_"), (DecoderSection, "decoder_")):
+        for f in dataclasses.fields(section):
+            assert prefix + f.name in fields, prefix + f.name
+
+
+def test_shipped_recipes_load(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # their relative data paths do not exist here
+    tiny = load_recipe(ROOT / "recipes" / "tiny.yaml")  # its corpus is generated when missing
+    assert tiny.data.synth is not None and tiny.training.mixed_precision == "no"
+    # the real-data recipe needs the user's corpus
+    assert "data.corpus: directory not found" in error_of(ROOT / "recipes" / "jddc21_base.yaml")
+    base = load_recipe(ROOT / "recipes" / "jddc21_base.yaml", ["data.corpus=."])
+    assert base.training.mixed_precision == "bf16" and base.training.lr_encoder < base.training.lr_new
+    for recipe in (tiny, base):
+        assert set(recipe.tasks) == set(TASKS)
