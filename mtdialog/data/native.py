@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from mtdialog.data.labels import IMAGE_CATEGORIES, JDDC21_RELATIONS
-from mtdialog.data.schema import DataError, Session, SkipReport, type_name
+from mtdialog.data.schema import DataError, Session, SkipReport, build_records, type_name
 
 SPLITS = ("train", "valid", "test")
 FORMAT_VERSION = "1.0"
@@ -200,21 +200,17 @@ class Corpus:
         report = self.skipped if report is None else report
         seen: dict[str, int] = {}
         self._seen[split] = seen
-        for number, record in read_jsonl(path, on_error=report.add if skip_invalid else None):
-            try:
-                session = Session.from_dict(record, relation_labels=self.relation_labels,
-                                            image_categories=self.image_categories)
-                self._check_unique(session.session_id, split, seen)
-                if self.images != "ignore":
-                    self._check_images(session, path, number)
-            except DataError as e:
-                located = e.located(path=str(path), line=number)
-                if not skip_invalid:
-                    raise located from None
-                report.add(located)
-                continue
+        def build(record: Any, number: int) -> Session:
+            session = Session.from_dict(record, relation_labels=self.relation_labels,
+                                        image_categories=self.image_categories)
+            self._check_unique(session.session_id, split, seen)
+            if self.images != "ignore":
+                self._check_images(session, path, number)
             seen[session.session_id] = number
-            yield session
+            return session
+
+        yield from build_records(read_jsonl(path, on_error=report.add if skip_invalid else None), build,
+                                 path=str(path), skip_invalid=skip_invalid, report=report)
 
     def _check_unique(self, session_id: str, split: str, seen: dict[str, int]) -> None:
         for other, ids in self._seen.items():
@@ -247,20 +243,16 @@ class Corpus:
             return
         report = self.skipped if report is None else report
         seen: dict[str, int] = {}
-        for number, record in read_jsonl(path, on_error=report.add if skip_invalid else None):
-            try:
-                entry = KBEntry.from_dict(record)
-                if entry.product_id in seen:
-                    raise DataError(f"duplicate product id {entry.product_id!r} (first at "
-                                    f"{path}:{seen[entry.product_id]})", field="product_id")
-            except DataError as e:
-                located = e.located(path=str(path), line=number)
-                if not skip_invalid:
-                    raise located from None
-                report.add(located)
-                continue
+        def build(record: Any, number: int) -> KBEntry:
+            entry = KBEntry.from_dict(record)
+            if entry.product_id in seen:
+                raise DataError(f"duplicate product id {entry.product_id!r} (first at "
+                                f"{path}:{seen[entry.product_id]})", field="product_id")
             seen[entry.product_id] = number
-            yield entry
+            return entry
+
+        yield from build_records(read_jsonl(path, on_error=report.add if skip_invalid else None), build,
+                                 path=str(path), skip_invalid=skip_invalid, report=report)
 
     def kb(self) -> dict[str, KBEntry]:
         """The knowledge base by product id (empty if the corpus has none)."""

@@ -12,9 +12,9 @@ native -> native conversion is byte-for-byte stable.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 SPEAKERS = ("Q", "A")
 
@@ -66,6 +66,25 @@ class SkipReport:
         if len(self.errors) > limit:
             lines.append(f"  ... and {len(self.errors) - limit} more")
         return "\n".join(lines)
+
+
+T = TypeVar("T")
+
+
+def build_records(records: Iterable[tuple[int, Any]], build: Callable[[Any, int], T], *, path: str,
+                  by: str = "line", skip_invalid: bool = False,
+                  report: SkipReport | None = None) -> Iterator[T]:
+    """``build(record, n)`` for each ``(n, record)``; a DataError is located at ``path`` and line (or
+    record, ``by="record"``) ``n``, then raised or, with ``skip_invalid``, added to ``report``."""
+    for n, record in records:
+        try:
+            yield build(record, n)
+        except DataError as e:
+            error = e.located(path=path, **{by: n})
+            if not skip_invalid:
+                raise error from None
+            if report is not None:
+                report.add(error)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mtdialog.data.schema import DataError, Session, SkipReport, type_name
+from mtdialog.data.schema import DataError, Session, SkipReport, build_records, type_name
 
 #: ``Session.shop`` of sessions from sources that name no JD shop (STAC, Molweni, CSDS).
 OTHER_SHOP = "other"
@@ -51,19 +51,9 @@ def load_json_array(path: str | Path) -> list[Any]:
 
 def iter_records(path: str | Path, records: list[Any], build: Callable[[Any, int], Session], *,
                  skip_invalid: bool, report: SkipReport | None) -> Iterator[Session]:
-    """``build(record, index)`` for each record; a DataError is located at its record, then raised
-    or (with ``skip_invalid``) added to ``report`` and the record skipped."""
-    for index, record in enumerate(records):
-        try:
-            session = build(record, index)
-        except DataError as e:
-            error = e.located(path=str(path), record=index)
-            if not skip_invalid:
-                raise error from None
-            if report is not None:
-                report.add(error)
-            continue
-        yield session
+    """``build(record, index)`` for each record of a JSON array, errors located at the record index."""
+    return build_records(enumerate(records), build, path=str(path), by="record",
+                         skip_invalid=skip_invalid, report=report)
 
 
 # The format modules use the helpers above, so they are imported after them.
