@@ -6,6 +6,9 @@ BIN    := $(VENV)/bin
 CORPUS ?= data/jddc21-synth
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+# Tiny models on 2 cores train fastest on one thread; override for bigger machines.
+export OMP_NUM_THREADS ?= 1
+RUN    ?= runs/tiny
 
 .PHONY: install train test clean
 
@@ -18,7 +21,12 @@ $(VENV)/.installed: setup.cfg pyproject.toml constraints.txt
 install: $(VENV)/.installed
 
 train: install
-	$(BIN)/accelerate launch --config_file recipes/accelerate/cpu.yaml -m mtdialog.train --config recipes/tiny.yaml
+	$(BIN)/accelerate launch --config_file recipes/accelerate/cpu.yaml -m mtdialog.train \
+	    --config recipes/tiny.yaml data.corpus=$(CORPUS) training.output_dir=$(RUN)
+	$(BIN)/mtdialog evaluate --checkpoint $(RUN)/best --corpus $(CORPUS) --split test \
+	    --json $(RUN)/test_scores.json
+	$(BIN)/mtdialog predict --checkpoint $(RUN)/best --input $(CORPUS)/sessions.test.jsonl \
+	    --output $(RUN)/example_predictions.jsonl --max-sessions 3 --show 1
 
 test: install
 	$(BIN)/python -m pytest -q

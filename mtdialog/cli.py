@@ -19,6 +19,7 @@ COMMANDS = (
     "mtdialog.metrics.cli",
     "mtdialog.baselines.cli",
     "mtdialog.train",
+    "mtdialog.inference_cli",
 )
 
 

@@ -103,31 +103,43 @@ class DialoguePipeline:
         self.tokenizer.save_pretrained(path)
 
     # ------------------------------------------------------------------------------------ sessions
-    def __call__(self, sessions: Session | Sequence[Session]) -> SessionPrediction | list[SessionPrediction]:
-        """Predictions for a session (or a list of sessions), without needing annotations."""
+    def __call__(self, sessions: Session | Sequence[Session], tasks: Sequence[str] = TASKS
+                 ) -> SessionPrediction | list[SessionPrediction]:
+        """Predictions for a session (or a list of sessions), without needing annotations.
+
+        ``tasks`` limits what is predicted (``rewrite`` implies ``rewritable``); the fields of the
+        other tasks keep their empty defaults (``response`` None, empty lists, ``summary`` "")."""
+        unknown = [t for t in tasks if t not in TASKS]
+        if unknown:
+            raise ValueError(f"unknown task {unknown[0]!r} (expected one of {', '.join(TASKS)})")
         single = isinstance(sessions, Session)
         sessions = [sessions] if single else list(sessions)
-        queries = [(s, last_query(s)) for s in sessions]
+        queries = [(s, last_query(s) if "response" in tasks else None) for s in sessions]
         response_examples = [ResponseExample(s, q + 1, "") for s, q in queries if q is not None]
         responses = iter(self.predict_examples("response", response_examples))
-        judged = [RewriteExample(s, i, False, "") for s in sessions for i, t in enumerate(s.turns) if t.speaker == "Q"]
+        judged = [RewriteExample(s, i, False, "") for s in sessions for i, t in enumerate(s.turns)
+                  if t.speaker == "Q"] if {"rewritable", "rewrite"} & set(tasks) else []
         logits = self._logits("rewritable", judged)
         rewritable = [ex for ex, p in zip(judged, logits) if p[1] > p[0]]
-        rewrites = dict(zip(map(id, rewritable), self.predict_examples("rewrite", rewritable)))
-        parses = iter(self.predict_examples("discourse", [DiscourseExample(s, s.edus(), []) for s in sessions]))
-        summaries = iter(self.predict_examples("summary", [SummaryExample(s, "") for s in sessions]))
+        positive = set(map(id, rewritable))
+        rewrites = dict(zip(map(id, rewritable), self.predict_examples(
+            "rewrite", rewritable if "rewrite" in tasks else [])))
+        parses = self.predict_examples("discourse", [DiscourseExample(s, s.edus(), []) for s in sessions]
+                                       if "discourse" in tasks else [])
+        summaries = self.predict_examples("summary", [SummaryExample(s, "") for s in sessions]
+                                          if "summary" in tasks else [])
         images = [ImageCategoryExample(s, i, image, "") for s in sessions for i, t in enumerate(s.turns)
-                  for image in t.images]
+                  for image in t.images] if "image_category" in tasks else []
         categories = dict(zip(map(id, images), self.predict_examples("image_category", images)))
 
         out = []
         probabilities = dict(zip(map(id, judged), logits.softmax(-1)[:, 1].tolist()))
-        for session, query in queries:
+        for k, (session, query) in enumerate(queries):
             out.append(SessionPrediction(
                 session.session_id, next(responses) if query is not None else None,
-                [TurnRewrite(ex.turn, id(ex) in rewrites, probabilities[id(ex)], rewrites.get(id(ex), ""))
+                [TurnRewrite(ex.turn, id(ex) in positive, probabilities[id(ex)], rewrites.get(id(ex), ""))
                  for ex in judged if ex.session is session],
-                next(parses), next(summaries),
+                parses[k] if parses else [], summaries[k] if summaries else "",
                 [ImagePrediction(ex.turn, ex.image, categories[id(ex)]) for ex in images if ex.session is session]))
         return out[0] if single else out
 
