@@ -7,7 +7,8 @@ logs' noise, and every annotation on the annotated subset. ``docs/embedded-corpu
 
 Modules: ``world`` (shops, kinds, catalogue, KB), ``hidden`` (what each image category shows),
 ``draw`` / ``silhouettes`` / ``photos`` / ``screens`` / ``render`` (images), ``noise`` (emoji codes,
-masking, ``|||``), ``acts`` (dialogue acts = discourse relations), ``script`` (turn builder),
+masking, ``|||``), ``phrase`` (paraphrase templates), ``voice`` (each session's agent and customer
+register), ``acts`` (dialogue acts = discourse relations), ``script`` (turn builder, discourse heads),
 ``scenes`` (what customers and agents say), ``summary``, ``dialogue`` (one session), ``corpus``
 (the parallel writer).
 """

@@ -21,7 +21,7 @@ from mtdialog.data.synth.hidden import ATTRIBUTES
 from mtdialog.data.synth.world import Product, build_catalogue, products_by_shop
 
 CORPUS_NAME = "jddc21-synth"
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 CHUNK = 64  # sessions per work item
 
 _products: dict[str, list[Product]] = {}  # per worker process: the catalogue by shop

@@ -15,6 +15,7 @@ from mtdialog.data.synth.render import encode_png, render
 from mtdialog.data.synth.scenes import SCENES, SCENES_BY_NAME, Ctx, SceneSpec, closing, opening, transition
 from mtdialog.data.synth.script import Script
 from mtdialog.data.synth.summary import compose
+from mtdialog.data.synth.voice import Voice
 from mtdialog.data.synth.world import COLOURS, Product
 
 SHOP_WEIGHTS = {"xjd": 0.55, "fx": 0.45}
@@ -51,7 +52,8 @@ def build_session(index: int, seed: int, products: dict[str, list[Product]], ann
         has_product = rng.random() < 0.25
     else:
         has_product = main.needs_product or rng.random() < 0.85
-    ctx = Ctx(rng, Script(rng, key), shop, kind, product if has_product else None, rng.choice(product.colours))
+    script = Script(rng, key, Voice.draw(rng))
+    ctx = Ctx(rng, script, shop, kind, product if has_product else None, rng.choice(product.colours))
     names = [main.name]
     while len(names) < MAX_SCENES and rng.random() < P_MORE_SCENES:
         rest = [s for s in usable if s.name not in names and (has_product or not s.needs_product)]
@@ -61,6 +63,7 @@ def build_session(index: int, seed: int, products: dict[str, list[Product]], ann
         if i and rng.random() < P_TRANSITION:
             transition(ctx)
         SCENES_BY_NAME[name].run(ctx)
+        script.lead = None  # a lead-in no question of the scene took is dropped
     closing(ctx)
 
     s = ctx.s

@@ -3,7 +3,8 @@
 Every rendered image carries one primary attribute with a small value set (4-16 values), drawn as a
 large, distinct visual pattern. The generator stores it in ``Session.meta["images"][image_id]``
 (``{"category", "attribute", "value", "details"}``) and lets the agent's answer, the rewrite and the
-summary depend on it; models never see ``meta``.
+summary depend on it; models never see ``meta``. Four photo categories also have the value
+:data:`UNCLEAR`: a photo drawn out of focus, whose query cannot be rewritten until a clear one comes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 
 from mtdialog.data.synth.world import ACCESSORIES, COLOURS, ERROR_CODES, KINDS_BY_SHOP
 
+#: The value of a photo too blurred to show anything (drawn out of focus); the agent asks for another.
+UNCLEAR = "看不清"
 DAMAGES = {"xjd": ("划痕", "凹陷", "裂痕", "掉漆"), "fx": ("破洞", "开线", "污渍", "起球")}
 PLACES = ("左上角", "右上角", "左下角", "右下角")
 INSTALL_ISSUES = ("漏水", "墙面破损", "管线外露", "安装正常")
@@ -46,6 +49,11 @@ def _both(values: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     return {"xjd": values, "fx": values}
 
 
+def _unclear(values: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """``values`` plus :data:`UNCLEAR` in every shop: photo categories whose photos can be blurred."""
+    return {shop: (*v, UNCLEAR) for shop, v in values.items()}
+
+
 _KIND_VALUES = {shop: tuple(k.name for k in kinds) for shop, kinds in KINDS_BY_SHOP.items()}
 
 #: category -> the attribute it carries (every one of the 15 JDDC 2.1 categories).
@@ -59,10 +67,10 @@ ATTRIBUTES: dict[str, HiddenAttribute] = {
     "screenshot_system_software": HiddenAttribute("app_error", "APP报错", _both(APP_ERRORS)),
     "screenshot_other_scene": HiddenAttribute("price_drop", "降价金额", _both(PRICE_DROPS)),
     "photo_purchase_consultation": HiddenAttribute("colour", "颜色", _both(tuple(COLOURS))),
-    "photo_damaged_appearance": HiddenAttribute("damage", "损坏类型", DAMAGES),
-    "photo_malfunction": HiddenAttribute("error_code", "故障代码", {"xjd": ERROR_CODES}),
-    "photo_missing_items": HiddenAttribute("missing", "缺少的配件", ACCESSORIES),
+    "photo_damaged_appearance": HiddenAttribute("damage", "损坏类型", _unclear(DAMAGES)),
+    "photo_malfunction": HiddenAttribute("error_code", "故障代码", _unclear({"xjd": ERROR_CODES})),
+    "photo_missing_items": HiddenAttribute("missing", "缺少的配件", _unclear(ACCESSORIES)),
     "photo_recommendation_comparison": HiddenAttribute("kind", "对比的商品品类", _KIND_VALUES),
     "photo_installation": HiddenAttribute("install_issue", "安装问题", {"xjd": INSTALL_ISSUES}),
-    "photo_user_screen": HiddenAttribute("screen_fault", "屏幕故障", {"xjd": SCREEN_FAULTS}),
+    "photo_user_screen": HiddenAttribute("screen_fault", "屏幕故障", _unclear({"xjd": SCREEN_FAULTS})),
 }

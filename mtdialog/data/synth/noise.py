@@ -5,7 +5,10 @@
 - ``<url>`` for links,
 - order cards ``[订单编号:***，订单金额:***，下单时间:***]``,
 - ``用户发起转人工`` when a customer leaves the bot for a human agent,
-- ``|||`` joining consecutive messages of one speaker (done by :meth:`Script.join`).
+- ``|||`` joining consecutive messages of one speaker (done by :meth:`Script.join`),
+- order numbers typed with their middle masked (``3012***8841``).
+
+How each speaker types (particles, punctuation, typos) is :mod:`mtdialog.data.synth.voice`.
 
 Rewrites and summaries stay clean: noise only touches what the speakers type.
 """
@@ -32,23 +35,17 @@ def emoji(rng: random.Random) -> str:
     return rng.choice(_EMOJI_CODES)
 
 
-def order_card(rng: random.Random) -> str:
-    return rng.choice(_ORDER_CARDS)
+def order_card(rng: random.Random, price: int | None = None) -> str:
+    """An order card as the chat client shows it; the amount and time are masked or, given the
+    ``price``, shown (``订单金额:1299.00元``)."""
+    if price is None or rng.random() < 0.4:
+        return rng.choice(_ORDER_CARDS)
+    amount = price * rng.choice((1, 1, 1, 2))
+    when = f"{rng.randint(2020, 2023)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}"
+    return rng.choice((f"[订单编号:***，订单金额:{amount}.00元，下单时间:{when}]", f"[订单编号:***，订单金额:{amount}.00元]",
+                       f"[订单编号:***，订单金额:{amount}.00元，下单时间:{when}，商品名称:***]"))
 
 
-def decorate(text: str, rng: random.Random, speaker: str) -> str:
-    """``text`` with speaker-typical noise: trailing stickers, doubled punctuation, dropped commas."""
-    r = rng.random()
-    if speaker == "A":
-        if r < 0.16 and not text.endswith(("？", "?")):
-            return text + emoji(rng)
-        return text
-    if r < 0.07:
-        return text + emoji(rng)
-    if r < 0.12 and text.endswith("？"):
-        return text + "？"
-    if r < 0.18 and "，" in text:
-        return text.replace("，", " ", 1)
-    if r < 0.22 and text[-1:] in "。！":
-        return text[:-1]
-    return text
+def order_number(rng: random.Random) -> str:
+    """A customer-typed order number with its middle masked (``3012***8841``)."""
+    return f"{rng.randrange(10, 10000)}{MASK}{rng.randrange(1000, 10000)}"

@@ -52,6 +52,7 @@ SCENES: tuple[SceneSpec, ...] = (
     SceneSpec("comment", orders.comment, 0.8, True, True),
     SceneSpec("app_error", orders.app_error, 0.8, True, False),
     SceneSpec("invoice", orders.invoice, 1.0, False, True),
+    SceneSpec("follow_up", orders.follow_up, 0.8, False, True),
     SceneSpec("presale_product", presales.presale_product, 3.5, True, False),
     SceneSpec("colour", presales.colour, 2.0, True, False, needs_product=True, applies=lambda k: k.key != "tv"),
     SceneSpec("comparison", presales.comparison, 1.0, True, False),
