@@ -122,6 +122,32 @@ def test_output_shapes_follow_the_docstrings(built, corpus):
     assert g.logits.shape[2] == len(tokenizer)
 
 
+def test_an_untrained_parser_prefers_the_previous_edu_through_its_link_prior(corpus):
+    model, tokenizer = build(corpus)
+    parser = model.discourse_parser
+    with torch.no_grad():
+        parser.link_out[-1].weight.zero_()  # only the prior is left to score the candidates
+        parser.link_out[-1].bias.zero_()
+        d = model(**make_batch("discourse", model, tokenizer, corpus, n=2))
+    edus = d.heads.shape[1]
+    assert d.heads[:, 1:].tolist() == [list(range(1, edus))] * 2  # EDU y -> candidate y = EDU y - 1
+    prior = parser.link_prior.weight[:, 0]
+    same = [prior[3 * k + 1].item() for k in range(1, parser.max_distance + 1)]
+    assert same == sorted(same, reverse=True) and prior[2].item() < same[-2]  # ROOT below near EDUs
+
+
+def test_turn_recency_counts_the_turns_after_each_token(built, corpus):
+    model, tokenizer = built
+    ids = make_batch("response", model, tokenizer, corpus, n=2)["input_ids"]
+    recency = model.encoder.recency(ids)
+    speakers = torch.isin(ids, torch.tensor(model.encoder.speaker_token_ids))
+    for row, rec, spk in zip(ids, recency, speakers):
+        starts = spk.nonzero()[:, 0].tolist()
+        assert (rec[starts[-1]:] == 0).all()  # the last turn, its speaker token included
+        assert rec[0] == min(len(starts), model.config.max_turn_recency)  # [CLS] precedes every turn
+        assert (rec[starts[-2]:starts[-1]] == 1).all()
+
+
 def test_save_pretrained_and_from_pretrained_give_identical_outputs_and_text(built, corpus, tmp_path):
     model, tokenizer = built
     model.eval()

@@ -79,6 +79,7 @@ class MTDialogConfig(PreTrainedConfig):
     max_summary_length: int = 96
     window_overlap_turns: int = 2
     max_edu_distance: int = 16
+    max_turn_recency: int = 8
     relation_labels: list[str] | None = None
     image_categories: list[str] | None = None
     task_prompts: dict[str, str] | None = None

@@ -45,6 +45,18 @@ class DialogueEncoder(nn.Module):
         self.text = text_encoder if text_encoder is not None else build_text_encoder(config.text_encoder)
         self.vision = None if config.text_only else VisualEncoder(config, vision_backbone)
         self.image_token_id = config.token_id("[IMG]")
+        self.speaker_token_ids = [config.token_id("[Q]"), config.token_id("[A]")]
+        # How many turns from the end of its row each token is (0 = the last turn, clipped at
+        # ``max_turn_recency``; tokens before the first turn count every turn): absolute positions
+        # alone make "the turn being answered" hard to find, since it sits anywhere in the row.
+        self.turn_recency = (nn.Embedding(config.max_turn_recency + 1, config.hidden_size)
+                             if config.max_turn_recency else None)
+
+    def recency(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Turns after each token's own turn ``(R, L)``: speaker tokens to its right, clipped."""
+        speakers = torch.isin(input_ids, torch.tensor(self.speaker_token_ids, device=input_ids.device)).long()
+        after = speakers.flip(-1).cumsum(-1).flip(-1) - speakers
+        return after.clamp(max=self.turn_recency.num_embeddings - 1)
 
     def embed(self, input_ids: torch.Tensor, pixel_values: torch.Tensor | None = None,
               image_features: torch.Tensor | None = None) -> torch.Tensor:
@@ -54,6 +66,8 @@ class DialogueEncoder(nn.Module):
         order of their ``[IMG]`` slots (row by row), ``T`` slots each. Ignored by a text-only model.
         """
         embeds = self.text.get_input_embeddings()(input_ids)
+        if self.turn_recency is not None:
+            embeds = embeds + self.turn_recency(self.recency(input_ids))
         if self.vision is None:
             return embeds
         slots = input_ids == self.image_token_id

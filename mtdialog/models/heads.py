@@ -69,8 +69,9 @@ class DiscourseParser(nn.Module):
 
     EDU vectors (mean of their tokens) plus a speaker embedding go through a bidirectional GRU (the
     dialogue-level contextualiser). For each EDU ``y`` an MLP scores every earlier EDU ``x`` and a
-    ROOT from ``[h_y, h_x, distance(y - x), same speaker]``; a relation classifier labels the
-    chosen pair. Candidates are indexed ``j = 0`` for ROOT and ``j = x + 1`` for EDU ``x``.
+    ROOT from ``[h_y, h_x, distance(y - x), same speaker]``, plus a learned scalar prior per
+    (distance, same speaker) that starts at ``-log(distance)``, so an untrained parser already links
+    each EDU to the previous one; a relation classifier labels the chosen pair. Candidates are indexed ``j = 0`` for ROOT and ``j = x + 1`` for EDU ``x``.
 
     Training: cross-entropy of the gold heads (an EDU with several gold heads maximises their total
     probability; one with none is linked to ROOT) plus cross-entropy of the gold relations.
@@ -87,6 +88,9 @@ class DiscourseParser(nn.Module):
         self.root = nn.Parameter(torch.zeros(hidden))
         self.distance = nn.Embedding(max_distance + 1, hidden)  # 0 = ROOT, d = distance d (clipped)
         self.same_speaker = nn.Embedding(3, hidden)  # 0 different, 1 same, 2 ROOT
+        # A direct log-linear prior per (distance bucket, same speaker) on the link scores: most links
+        # are local, a default the MLP alone learns only slowly (initialised by ``reset_prior``).
+        self.link_prior = nn.Embedding(3 * (max_distance + 1), 1)
         self.dependent = nn.Linear(hidden, hidden)
         self.head = nn.Linear(hidden, hidden, bias=False)
         self.link_out = nn.Sequential(nn.Tanh(), nn.Dropout(dropout), nn.Linear(hidden, 1))
@@ -132,7 +136,8 @@ class DiscourseParser(nn.Module):
         pair = (self.dependent(states)[:, :, None] + self.head(candidates)[:, None, :]
                 + self.distance(distance) + self.same_speaker(same))
         valid = earlier & torch.cat([edu_mask.new_ones(edu_mask.shape[0], 1), edu_mask], 1)[:, None, :].bool()
-        link_logits = self.link_out(pair).squeeze(-1).masked_fill(~valid, torch.finfo(pair.dtype).min)
+        prior = self.link_prior(distance * 3 + same).squeeze(-1)
+        link_logits = (self.link_out(pair).squeeze(-1) + prior).masked_fill(~valid, torch.finfo(pair.dtype).min)
         heads = link_logits.argmax(-1)
         relation_logits = self._relations(states, candidates, distance, same, heads)
 
@@ -149,6 +154,13 @@ class DiscourseParser(nn.Module):
                                                               distance[y, j], same[b, y, j]))
                 loss = loss + F.cross_entropy(pair_logits, relation_labels[b, y, j])
         return loss, link_logits, relation_logits, heads
+
+    @torch.no_grad()
+    def reset_prior(self) -> None:
+        """Start the link prior at ``-log(distance)`` (ROOT: ``-log(max_distance)``): nearer EDUs first."""
+        distance = torch.arange(self.max_distance + 1, dtype=torch.float).repeat_interleave(3)
+        distance[:3] = self.max_distance
+        self.link_prior.weight.copy_(-distance.log()[:, None])
 
     def _pair_vector(self, dependent: torch.Tensor, head: torch.Tensor, distance: torch.Tensor,
                      same: torch.Tensor) -> torch.Tensor:

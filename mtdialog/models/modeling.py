@@ -98,6 +98,7 @@ class MTDialogModel(PreTrainedModel, GenerationMixin):
                     init.zeros_(param)
         elif isinstance(module, DiscourseParser):
             init.normal_(module.root, std=std)
+            module.reset_prior()
 
     @property
     def text_only(self) -> bool:
