@@ -91,6 +91,26 @@ def full_model_init(accelerator):
         plugin.set_deepspeed_weakref()
 
 
+def check_zero_data_parallel(model, *, zero_stage: int | None, num_processes: int) -> None:
+    """Refuse a trainable BatchNorm backbone under DeepSpeed ZeRO with several processes.
+
+    ZeRO reduces gradients in the order each process produces them, so all processes must back-propagate
+    through the same graph. A batch without images runs the backbone on an empty batch, where BatchNorm
+    takes another path (its weight and bias gradients come in the other order): ZeRO would then add
+    mismatched gradients without any error. DDP matches gradients by parameter and is not affected.
+    """
+    from torch import nn
+
+    if not zero_stage or num_processes < 2 or model.text_only or model.config.vision_freeze:
+        return
+    norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
+    if any(isinstance(m, norms) for m in model.encoder.vision.backbone.modules()):
+        raise DataError(f"a trainable {model.config.vision_model} (BatchNorm) backbone cannot be trained by DeepSpeed "
+                        f"ZeRO on {num_processes} processes: batches without images change its gradient order; "
+                        "freeze it (model.vision.freeze: true), choose a backbone without BatchNorm, or launch "
+                        "with DDP (recipes/accelerate/multi_gpu.yaml)", field="model.vision.freeze")
+
+
 def pretrained_prefixes(model) -> list[str]:
     """Parameter-name prefixes of the pretrained, trainable modules (``lr_encoder``): the text encoder
     when loaded by name, the visual backbone when its weights were loaded and it is not frozen."""
@@ -128,6 +148,9 @@ def run(config: Path | None, overrides: list[str], resume: Path | None = None) -
             model, tokenizer = build_model_and_tokenizer(recipe.model.settings(), corpus)
     except ValueError as e:
         raise DataError(str(e), path=str(config or resume), field="model") from None
+    plugin = accelerator.state.deepspeed_plugin
+    check_zero_data_parallel(model, zero_stage=plugin.zero_stage if plugin else None,
+                             num_processes=accelerator.num_processes)
     kb, images = corpus.kb(), corpus_image_loader(corpus)
     train_sessions = list(corpus.sessions(recipe.data.train_split))
     with accelerator.main_process_first():  # the main process computes the frozen image features

@@ -217,6 +217,52 @@ def test_multimodal_model_sees_the_images_and_needs_them(built, corpus):
         model(**{k: v for k, v in batch.items() if k != "pixel_values"})
 
 
+def sessions_without_images(n: int) -> list[Session]:
+    sessions = []
+    for i in range(n):
+        record = session_record(i)
+        for turn in record["turns"]:
+            turn["text"], turn["images"] = turn["text"] or "图片", []
+        del record["annotations"]["image_categories"]
+        sessions.append(Session.from_dict(record))
+    return sessions
+
+
+def gradient_order(model, batch) -> list[str]:
+    """Names of the parameters whose gradient is accumulated by ``backward``, in the order it happens."""
+    order, handles = [], []
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            handles.append(p.register_post_accumulate_grad_hook(lambda _, name=name: order.append(name)))
+    model.zero_grad()
+    model(**batch).loss.backward()
+    for handle in handles:
+        handle.remove()
+    return order
+
+
+@pytest.mark.parametrize("backbone,freeze", [("resnet10t", True), ("convnext_atto", False)])
+def test_a_batch_without_images_back_propagates_like_one_with_images(backbone, freeze, corpus):
+    """Data-parallel processes (DeepSpeed ZeRO above all) need the same gradients in the same order
+    whatever images their batches hold: a batch without images carries an empty image tensor, and the
+    visual path runs on it."""
+    model, tokenizer = build(corpus, vision={**TINY_MODEL["vision"], "model": backbone, "freeze": freeze})
+    model.train()
+    encoder = SessionEncoder(tokenizer, model.config, kb=corpus.kb(), image_loader=corpus_image_loader(corpus))
+    with_images = make_batch("rewrite", model, tokenizer, corpus)
+    without = collate([TaskDataset("rewrite", sessions_without_images(3), encoder)[i] for i in range(3)])
+    assert with_images["pixel_values"].shape[0] > 0 and without["pixel_values"].shape[0] == 0
+    order = gradient_order(model, without)
+    assert order == gradient_order(model, with_images)
+    if freeze:  # the same without any image tensor (a direct call): the projector still runs
+        assert gradient_order(model, {k: v for k, v in without.items() if k != "pixel_values"}) == order
+    visual = [n for n in order if n.startswith("encoder.vision.")]
+    assert any(n.startswith("encoder.vision.projector.") for n in visual)
+    assert any(n.startswith("encoder.vision.backbone.") for n in visual) is not freeze
+    gradient_order(model, without)
+    assert all(p.grad.abs().sum() == 0 for n, p in model.named_parameters() if n in visual)
+
+
 def test_cached_features_equal_the_backbone_on_pixels(built, corpus, tmp_path):
     model, tokenizer = built
     model.train()  # the frozen backbone stays in eval mode: features do not depend on the batch
@@ -229,6 +275,9 @@ def test_cached_features_equal_the_backbone_on_pixels(built, corpus, tmp_path):
     pixels = make_batch("rewritable", model, tokenizer, corpus)
     cached = make_batch("rewritable", model, tokenizer, corpus, feature_cache=cache)
     assert "image_features" in cached and "pixel_values" not in cached
+    encoder = SessionEncoder(tokenizer, model.config, kb=corpus.kb(), feature_cache=cache)
+    empty = TaskDataset("rewritable", sessions_without_images(1), encoder)[0]["image_features"]
+    assert empty.shape == (0, *cached["image_features"].shape[1:])  # no images: no features, same kind
     with torch.no_grad():
         assert torch.allclose(model(**pixels).logits, model(**cached).logits, atol=1e-6)
 

@@ -340,3 +340,22 @@ def test_real_model_resume_refuses_a_different_recipe(tmp_path, synth_corpus, ca
     assert main(["--config", config, "training.batch_size=many"]) == 2
     assert capsys.readouterr().err.strip().endswith(
         "command line: training.batch_size: expected integer, got 'many'")
+
+
+def test_zero_on_several_processes_refuses_a_trainable_batchnorm_backbone(tmp_path):
+    """An empty image batch takes BatchNorm down another autograd path; ZeRO would add mismatched
+    gradients of processes with and without images, so the run is refused before it starts."""
+    from test_model import build, write_corpus
+
+    from mtdialog.data.schema import DataError
+    from mtdialog.train import check_zero_data_parallel
+
+    corpus = write_corpus(tmp_path / "corpus", n=1)
+    trainable_bn, _ = build(corpus, vision={**TINY_MODEL["vision"], "freeze": False})  # resnet10t
+    with pytest.raises(DataError, match=r"model\.vision\.freeze: a trainable resnet10t \(BatchNorm\)"):
+        check_zero_data_parallel(trainable_bn, zero_stage=2, num_processes=2)
+    check_zero_data_parallel(trainable_bn, zero_stage=2, num_processes=1)
+    check_zero_data_parallel(trainable_bn, zero_stage=None, num_processes=2)  # DDP
+    for settings in ({"freeze": True}, {"model": "convnext_atto", "freeze": False}):
+        model, _ = build(corpus, vision={**TINY_MODEL["vision"], **settings})
+        check_zero_data_parallel(model, zero_stage=3, num_processes=2)

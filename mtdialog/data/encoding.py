@@ -280,15 +280,24 @@ class SessionEncoder:
 
     def image_inputs(self, image_ids: list[str]) -> dict[str, torch.Tensor]:
         """``image_features (N, T, F)`` from the cache or ``pixel_values (N, 3, h, w)``; nothing for a
-        text-only model or an example without images."""
-        if self.config.text_only or not image_ids:
+        text-only model.
+
+        An example without images gets an empty tensor of the same kind (``N = 0``): every batch of a
+        multimodal model then runs the same visual modules, so data-parallel processes compute the same
+        gradients in the same order whatever images their batches hold (DeepSpeed ZeRO needs that).
+        """
+        if self.config.text_only:
             return {}
         if self.feature_cache is not None:
+            if not image_ids:
+                return {"image_features": torch.zeros(0, self.slots, self.config.vision_num_features)}
             return {"image_features": torch.stack([self.feature_cache.get(i) for i in image_ids])}
-        if self.image_loader is None:
-            raise ValueError("the example has images but the encoder has no image_loader")
         if self._transform is None:
             self._transform = image_transform(self.config)
+        if not image_ids:
+            return {"pixel_values": torch.zeros(0, *self.config.vision_data_config["input_size"])}
+        if self.image_loader is None:
+            raise ValueError("the example has images but the encoder has no image_loader")
         return {"pixel_values": torch.stack([self._transform(self.image_loader(i)) for i in image_ids])}
 
 

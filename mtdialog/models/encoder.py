@@ -64,6 +64,8 @@ class DialogueEncoder(nn.Module):
 
         ``pixel_values (N, 3, h, w)`` or cached ``image_features (N, T, F)``: the batch's images in the
         order of their ``[IMG]`` slots (row by row), ``T`` slots each. Ignored by a text-only model.
+        The visual path runs on every batch, also on no images (``N = 0``, or neither input), so that the
+        visual parameters are in every step's graph (see ``SessionEncoder.image_inputs``).
         """
         embeds = self.text.get_input_embeddings()(input_ids)
         if self.turn_recency is not None:
@@ -72,11 +74,11 @@ class DialogueEncoder(nn.Module):
             return embeds
         slots = input_ids == self.image_token_id
         n_slots = int(slots.sum())
-        if n_slots == 0:
-            return embeds
         if pixel_values is None and image_features is None:
-            raise ValueError(f"the batch has {n_slots} [IMG] slots but no pixel_values or image_features "
-                             "(a multimodal model needs its images; use text_only=True to ignore them)")
+            if n_slots:
+                raise ValueError(f"the batch has {n_slots} [IMG] slots but no pixel_values or image_features "
+                                 "(a multimodal model needs its images; use text_only=True to ignore them)")
+            image_features = self.vision.no_features()
         visual = self.vision(pixel_values, image_features).reshape(-1, embeds.shape[-1])
         if visual.shape[0] != n_slots:
             raise ValueError(f"{visual.shape[0]} visual tokens for {n_slots} [IMG] slots")

@@ -112,7 +112,20 @@ class VisualEncoder(nn.Module):
         return self
 
     def features(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        """Backbone features ``(N, T, F)``: pooled (``T = 1``) or a ``g x g`` average-pooled grid."""
+        """Backbone features ``(N, T, F)``: pooled (``T = 1``) or a ``g x g`` average-pooled grid.
+
+        An empty batch (``N = 0``) also runs the backbone, so that a trainable backbone's parameters
+        get (zero) gradients in the same order as with images; a backbone that cannot run on an empty
+        batch (some timm models reshape by batch size) gives the features of no images without it.
+        """
+        if pixel_values.shape[0] == 0:
+            try:
+                return self._backbone_features(pixel_values)
+            except RuntimeError:
+                return self.no_features()
+        return self._backbone_features(pixel_values)
+
+    def _backbone_features(self, pixel_values: torch.Tensor) -> torch.Tensor:
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze):
             maps = self.backbone.forward_features(pixel_values)
             if not self.config.vision_grid_size:
@@ -128,6 +141,11 @@ class VisualEncoder(nn.Module):
         if image_features is None:
             image_features = self.features(pixel_values)
         return self.projector(image_features.to(self.projector[0].weight.dtype))
+
+    def no_features(self) -> torch.Tensor:
+        """The features of no images ``(0, T, F)``."""
+        weight = self.projector[0].weight
+        return weight.new_zeros((0, self.config.visual_tokens_per_image, weight.shape[1]))
 
     @torch.no_grad()
     def fingerprint(self) -> str:
