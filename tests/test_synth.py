@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections import Counter
 from pathlib import Path
@@ -12,8 +13,9 @@ from PIL import Image
 from mtdialog.data.labels import IMAGE_CATEGORIES, JDDC21_RELATIONS
 from mtdialog.data.native import Corpus
 from mtdialog.data.schema import DataError
-from mtdialog.data.synth import generate_corpus
+from mtdialog.data.synth import check_generated, generate_corpus
 from mtdialog.data.synth.acts import ALL_ACTS
+from mtdialog.data.synth.corpus import GENERATOR_VERSION
 from mtdialog.data.synth.hidden import ATTRIBUTES
 
 
@@ -67,6 +69,20 @@ def test_same_seed_gives_byte_identical_output_whatever_the_workers(small, tmp_p
     assert _tree(again) == _tree(small)
     other = generate_corpus(tmp_path / "other", sessions=60, annotated=30, seed=8, workers=1, progress=False)
     assert _tree(other)["sessions.train.jsonl"] != _tree(small)["sessions.train.jsonl"]
+
+
+def test_a_corpus_generated_otherwise_is_refused_not_reused(small, tmp_path):
+    check_generated(small, sessions=60, annotated=30, seed=7)  # the settings it was generated with
+    with pytest.raises(DataError, match=r"small/meta.json: generator: .* seed 7 \(wanted 8\)"):
+        check_generated(small, sessions=60, annotated=30, seed=8)
+    meta = json.loads((small / "meta.json").read_text(encoding="utf-8"))
+    meta["generator"]["version"] = "0"  # written by an earlier generator
+    (tmp_path / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(DataError, match=rf"version '0' \(wanted '{GENERATOR_VERSION}'\); delete the directory"):
+        check_generated(tmp_path, sessions=60, annotated=30, seed=7)
+    del meta["generator"]  # not generated here: not checked
+    (tmp_path / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    check_generated(tmp_path, sessions=60, annotated=30, seed=7)
 
 
 def test_bad_arguments(tmp_path, small):

@@ -13,6 +13,6 @@ register), ``acts`` (dialogue acts = discourse relations), ``script`` (turn buil
 (the parallel writer).
 """
 
-from mtdialog.data.synth.corpus import generate_corpus
+from mtdialog.data.synth.corpus import check_generated, generate_corpus
 
-__all__ = ["generate_corpus"]
+__all__ = ["check_generated", "generate_corpus"]

@@ -8,6 +8,7 @@ order, so the output is byte-identical for a seed whatever the number of workers
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 from pathlib import Path
@@ -43,6 +44,35 @@ def _chunk(job: tuple[int, int, int, int]) -> list[Generated]:
     return [build_session(i, seed, _products, i < annotated) for i in range(start, stop)]
 
 
+def generator_settings(*, sessions: int, annotated: int, seed: int) -> dict:
+    """What ``meta.json`` records under ``"generator"`` for a corpus generated with these settings."""
+    return {"name": "mtdialog.data.synth", "version": GENERATOR_VERSION, "seed": seed,
+            "sessions": sessions, "annotated": annotated}
+
+
+def check_generated(root: str | Path, *, sessions: int, annotated: int, seed: int) -> None:
+    """Refuse a corpus that this generator wrote with other settings or in an earlier version.
+
+    A directory that was generated once is reused as it is; after an upgrade of the generator or a
+    change of the settings it would silently stand in for the corpus asked for. Corpora not written
+    by this generator are not checked.
+    """
+    meta_path = Path(root) / "meta.json"
+    try:
+        found = json.loads(meta_path.read_text(encoding="utf-8")).get("generator")
+    except (OSError, ValueError, AttributeError):
+        return
+    if not isinstance(found, dict) or found.get("name") != "mtdialog.data.synth":
+        return
+    wanted = generator_settings(sessions=sessions, annotated=annotated, seed=seed)
+    differing = [f"{key} {found.get(key)!r} (wanted {value!r})" for key, value in wanted.items()
+                 if str(found.get(key)) != str(value)]
+    if differing:
+        raise DataError(f"this corpus was generated with generator {', '.join(differing)}; delete the "
+                        "directory to generate it again, or point data.corpus elsewhere",
+                        path=str(meta_path), field="generator")
+
+
 def generate_corpus(out_dir: str | Path, *, sessions: int = 3000, annotated: int = 600, seed: int = 0,
                     workers: int | None = None, progress: bool = True) -> Path:
     """Write the embedded JDDC-2.1-style corpus to ``out_dir`` (which must be empty or absent).
@@ -61,8 +91,7 @@ def generate_corpus(out_dir: str | Path, *, sessions: int = 3000, annotated: int
     catalogue = build_catalogue(seed)
     jobs = [(start, min(start + CHUNK, sessions), seed, annotated) for start in range(0, sessions, CHUNK)]
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    extra = {"generator": {"name": "mtdialog.data.synth", "version": GENERATOR_VERSION, "seed": seed,
-                           "sessions": sessions, "annotated": annotated},
+    extra = {"generator": generator_settings(sessions=sessions, annotated=annotated, seed=seed),
              "hidden_attributes": {cat: {"attribute": a.name, "values": list(a.all_values())}
                                    for cat, a in ATTRIBUTES.items()}}
     with CorpusWriter(root, name=CORPUS_NAME, extra_meta=extra) as writer, \
