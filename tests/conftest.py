@@ -1,7 +1,8 @@
-"""Test-wide settings: one torch thread per test process.
+"""Test-wide settings and fixtures: one torch thread per test, and a small generated corpus.
 
 The test models are tiny, so thread start-up and contention cost far more than they save, above all
-on a 2-core machine; one thread keeps every test's timing steady.
+on a 2-core machine; one thread keeps every test's timing steady. Shared builders live beside this
+file: ``native_corpus`` (hand-written native corpora) and ``tiny_model`` (the model at test size).
 """
 
 import os
@@ -20,3 +21,12 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def synth_corpus(tmp_path_factory):
+    """A small generated corpus (24 train, 3 valid sessions; 12 annotated)."""
+    from mtdialog.data.synth import generate_corpus
+
+    return generate_corpus(tmp_path_factory.mktemp("synth") / "corpus", sessions=30, annotated=12, seed=0,
+                           workers=1, progress=False)

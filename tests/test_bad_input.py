@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_native import session_record, set_line, write_corpus
+from native_corpus import session_record, set_line, write_corpus
 
 from mtdialog.cli import main
 from mtdialog.data.native import Corpus

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from native_corpus import set_line, write_corpus
 from PIL import Image
-from test_native import set_line, write_corpus
 
 from mtdialog.cli import main
 from mtdialog.data.images import load_image

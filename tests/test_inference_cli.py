@@ -14,7 +14,7 @@ import sys
 
 import pytest
 from PIL import Image
-from test_model import build, session_record
+from tiny_model import build, session_record
 
 from mtdialog import cli
 from mtdialog.baselines import run_all_baselines

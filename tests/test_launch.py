@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from test_training import synth_corpus, write_real_recipe  # noqa: F401  (synth_corpus is a fixture)
+from tiny_model import write_real_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCELERATE = shutil.which("accelerate", path=str(Path(sys.executable).parent)) or "accelerate"
@@ -63,7 +63,7 @@ def load_final(out: Path):
 
 
 @pytest.fixture(scope="module")
-def ddp_run(tmp_path_factory, synth_corpus):  # noqa: F811
+def ddp_run(tmp_path_factory, synth_corpus):
     """6 optimizer steps of DDP over two CPU processes: ``(recipe, output directory)``.
 
     Response and rewrite train the same parameters, so every step gives every parameter of the two
@@ -119,7 +119,7 @@ def images_per_rank(out: Path, corpus: Path) -> list[tuple[int, int]]:
 
 
 @pytest.mark.parametrize("stage", [2, 3])
-def test_deepspeed_zero_on_cpu_trains_the_same_model_as_ddp(stage, tmp_path, ddp_run, synth_corpus):  # noqa: F811
+def test_deepspeed_zero_on_cpu_trains_the_same_model_as_ddp(stage, tmp_path, ddp_run, synth_corpus):
     recipe, ddp_out = ddp_run
     out = tmp_path / f"zero{stage}"
     launch(["--config_file", f"recipes/accelerate/deepspeed_zero{stage}.yaml", "--num_processes", "2"],

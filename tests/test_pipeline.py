@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_model import build, make_batch, session_record, write_corpus
+from tiny_model import build, make_batch, session_record, write_corpus
 
 from mtdialog.data.encoding import corpus_image_loader
 from mtdialog.data.schema import DataError, Relation, Session

@@ -9,15 +9,13 @@ generated corpus.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 
 import pytest
 import torch
 import torch.nn.functional as F
-import yaml
 from accelerate.state import AcceleratorState, GradientState
-from test_model import TINY_MODEL
+from tiny_model import TINY_MODEL, write_real_recipe
 from torch import nn
 from transformers import BertConfig, BertModel, BertTokenizer, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
@@ -274,27 +272,6 @@ def test_task_without_examples_is_an_error(tmp_path, tokenizer):
 
 
 # ------------------------------------------------------------------------------ the real model
-@pytest.fixture(scope="module")
-def synth_corpus(tmp_path_factory):
-    """A small generated corpus (24 train, 3 valid sessions; 12 annotated)."""
-    from mtdialog.data.synth import generate_corpus
-
-    return generate_corpus(tmp_path_factory.mktemp("synth") / "corpus", sessions=30, annotated=12, seed=0,
-                           workers=1, progress=False)
-
-
-def write_real_recipe(path, corpus, out, **training) -> str:
-    """A recipe training the project's model (test-sized) on ``corpus`` into ``out``."""
-    recipe = {"model": copy.deepcopy(TINY_MODEL), "data": {"corpus": str(corpus)},
-              "tasks": {t: {"batch_size": 2} for t in ("response", "rewritable", "rewrite", "discourse",
-                                                         "summary", "image_category")},
-              "training": {"output_dir": str(out), "steps": 4, "batch_size": 4, "log_every": 2, "eval_every": 2,
-                           "save_every": 2, "warmup_new": 1, "lr_new": 1e-3, **training},
-              "eval": {"max_sessions": 2, "batch_size": 8}}
-    path.write_text(yaml.safe_dump(recipe, allow_unicode=True), encoding="utf-8")
-    return str(path)
-
-
 def test_real_model_trains_evaluates_and_resumes_exactly(tmp_path, synth_corpus):
     from mtdialog.models import MTDialogModel
     from mtdialog.pipeline import DialoguePipeline
@@ -345,7 +322,7 @@ def test_real_model_resume_refuses_a_different_recipe(tmp_path, synth_corpus, ca
 def test_zero_on_several_processes_refuses_a_trainable_batchnorm_backbone(tmp_path):
     """An empty image batch takes BatchNorm down another autograd path; ZeRO would add mismatched
     gradients of processes with and without images, so the run is refused before it starts."""
-    from test_model import build, write_corpus
+    from tiny_model import build, write_corpus
 
     from mtdialog.data.schema import DataError
     from mtdialog.train import check_zero_data_parallel

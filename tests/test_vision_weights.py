@@ -22,8 +22,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from test_model import TINY_MODEL, write_corpus
 from timm.data import ImageNetInfo, create_transform, resolve_data_config
+from tiny_model import TINY_MODEL, write_corpus
 
 from mtdialog.data.synth.hidden import ATTRIBUTES
 from mtdialog.data.synth.photos import Scene
