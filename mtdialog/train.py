@@ -160,7 +160,8 @@ def run(config: Path | None, overrides: list[str], resume: Path | None = None) -
     with accelerator.main_process_first():  # the main process computes the frozen image features
         encoder = SessionEncoder.for_model(
             model, tokenizer, kb=kb, image_loader=images, sessions=train_sessions,
-            feature_cache_dir=Path(t.output_dir) / "features" if recipe.data.feature_cache else None,
+            feature_cache_dir=(Path(t.output_dir) / "features" / corpus.image_fingerprint()
+                               if recipe.data.feature_cache else None),
             progress=accelerator.is_main_process)
     datasets = {task: TaskDataset(task, train_sessions, encoder) for task in recipe.tasks}
     evaluate_fn = None

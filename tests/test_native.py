@@ -171,3 +171,14 @@ def test_native_round_trip_is_byte_for_byte_stable(corpus_dir, tmp_path, capsys)
     again = tmp_path / "again"
     assert main(["data", "convert", str(out), str(again), "--from", "native", "--to", "native"]) == 0
     assert (again / "sessions.train.jsonl").read_bytes() == (corpus_dir / "sessions.train.jsonl").read_bytes()
+
+
+def test_image_fingerprint_follows_the_image_files(corpus_dir):
+    """Feature caches key on it: the same files give the same digest, a rewritten or added image another."""
+    first = Corpus(corpus_dir).image_fingerprint()
+    assert Corpus(corpus_dir).image_fingerprint() == first
+    Image.new("RGB", (20, 20), (1, 2, 3)).save(corpus_dir / "images" / "img1.png")  # same id, new content
+    rewritten = Corpus(corpus_dir).image_fingerprint()
+    assert rewritten != first
+    Image.new("RGB", (8, 8)).save(corpus_dir / "images" / "img9.png")
+    assert Corpus(corpus_dir).image_fingerprint() not in {first, rewritten}

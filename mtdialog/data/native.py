@@ -16,6 +16,7 @@ Every bad record is a :class:`DataError` naming file, line and field; with ``ski
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -275,6 +276,16 @@ class Corpus:
         """The file of ``image_id`` under ``images/`` (any extension), or ``None`` if missing."""
         name = self.image_index.get(image_id)
         return None if name is None else self.images_dir / name
+
+    def image_fingerprint(self) -> str:
+        """A short digest of the image files (names, sizes, modification times): it changes whenever
+        an image is added, removed or rewritten, e.g. when the corpus is generated again in place.
+        Caches keyed by image id use it, since an id names a file, not its content."""
+        digest = hashlib.sha1(str(self.images_dir.resolve()).encode())
+        for name in sorted(self.image_index.values()):
+            stat = (self.images_dir / name).stat()
+            digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        return digest.hexdigest()[:12]
 
     @property
     def missing_images(self) -> list[str]:

@@ -164,7 +164,9 @@ class FeatureCache:
 
     ``ensure(ids, load_image)`` computes what is missing (in eval mode, batched); ``get(id)`` reads a
     feature (kept in memory after the first read). A different backbone, weights or image size gets a
-    different fingerprint, so stale features are never reused.
+    different fingerprint, so stale features of another backbone are never reused. An image id must
+    name the same content for the life of ``root``: training uses ``<output_dir>/features/<corpus
+    image fingerprint>`` (``Corpus.image_fingerprint``), so a corpus generated again gets new features.
     """
 
     def __init__(self, root: str | Path, vision: VisualEncoder):

@@ -104,7 +104,7 @@ class DataSection:
     synth: SynthSection | None = None
     train_split: str = "train"
     valid_split: str = "valid"
-    feature_cache: bool = True  # frozen backbone: features computed once, under <output_dir>/features
+    feature_cache: bool = True  # frozen backbone: features computed once, under <output_dir>/features/<corpus>
 
 
 @dataclass
