@@ -5,7 +5,7 @@ encodes each on access; ``collate(items)`` pads a list of items of one task into
 ``MTDialogModel.forward`` takes, plus ``"task"``::
 
     input_ids, attention_mask (R, L)        encoder rows (R = B, or more for windowed sessions)
-    pixel_values (N, 3, h, w) | image_features (N, T, F)      images in [IMG] order (if any)
+    pixel_values (N, 3, h, w) | image_features (N, T, F)      images in [IMG] order (multimodal; N may be 0)
     memory_index, memory_mask (B, M)        discourse / summary: each example's memory in the rows
     decoder_input_ids, labels (B, T)        response / rewrite / summary (prompt + target / target + EOS)
     turn_spans (B, 2), labels (B,)          rewritable
