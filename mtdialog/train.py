@@ -67,15 +67,18 @@ def prepare_corpus(data, accelerator):
 
     root = Path(data.corpus)
     with accelerator.main_process_first():
-        if data.synth is not None:
-            from mtdialog.data.synth import check_generated, generate_corpus
+        if data.synth is not None and not root.is_dir():
+            from mtdialog.data.synth import generate_corpus
 
-            settings = {"sessions": data.synth.sessions, "annotated": data.synth.annotated, "seed": data.synth.seed}
-            if root.is_dir():
-                check_generated(root, **settings)
-            else:
-                generate_corpus(root, **settings)
-    return Corpus(root)
+            generate_corpus(root, sessions=data.synth.sessions, annotated=data.synth.annotated,
+                            seed=data.synth.seed)
+    corpus = Corpus(root)
+    if data.synth is not None:
+        from mtdialog.data.synth import check_generated
+
+        check_generated(corpus, sessions=data.synth.sessions, annotated=data.synth.annotated,
+                        seed=data.synth.seed)
+    return corpus
 
 
 @contextlib.contextmanager
@@ -109,10 +112,11 @@ def check_zero_data_parallel(model, *, zero_stage: int | None, num_processes: in
         return
     norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
     if any(isinstance(m, norms) for m in model.encoder.vision.backbone.modules()):
-        raise DataError(f"a trainable {model.config.vision_model} (BatchNorm) backbone cannot be trained by DeepSpeed "
-                        f"ZeRO on {num_processes} processes: batches without images change its gradient order; "
-                        "freeze it (model.vision.freeze: true), choose a backbone without BatchNorm, or launch "
-                        "with DDP (recipes/accelerate/multi_gpu.yaml)", field="model.vision.freeze")
+        raise DataError(f"a trainable {model.config.vision_model} (BatchNorm) backbone cannot be trained by "
+                        f"DeepSpeed ZeRO on {num_processes} processes: batches without images change its "
+                        "gradient order; freeze it (model.vision.freeze: true), choose a backbone without "
+                        "BatchNorm, or launch with DDP (recipes/accelerate/multi_gpu.yaml)",
+                        field="model.vision.freeze")
 
 
 def pretrained_prefixes(model) -> list[str]:

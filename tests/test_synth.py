@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections import Counter
 from pathlib import Path
@@ -72,17 +71,15 @@ def test_same_seed_gives_byte_identical_output_whatever_the_workers(small, tmp_p
 
 
 def test_a_corpus_generated_otherwise_is_refused_not_reused(small, tmp_path):
-    check_generated(small, sessions=60, annotated=30, seed=7)  # the settings it was generated with
+    check_generated(Corpus(small), sessions=60, annotated=30, seed=7)  # the settings it was generated with
     with pytest.raises(DataError, match=r"small/meta.json: generator: .* seed 7 \(wanted 8\)"):
-        check_generated(small, sessions=60, annotated=30, seed=8)
-    meta = json.loads((small / "meta.json").read_text(encoding="utf-8"))
-    meta["generator"]["version"] = "0"  # written by an earlier generator
-    (tmp_path / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        check_generated(Corpus(small), sessions=60, annotated=30, seed=8)
+    older = Corpus(small)
+    older.meta = {**older.meta, "generator": {**older.meta["generator"], "version": "0"}}  # an earlier generator
     with pytest.raises(DataError, match=rf"version '0' \(wanted '{GENERATOR_VERSION}'\); delete the directory"):
-        check_generated(tmp_path, sessions=60, annotated=30, seed=7)
-    del meta["generator"]  # not generated here: not checked
-    (tmp_path / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    check_generated(tmp_path, sessions=60, annotated=30, seed=7)
+        check_generated(older, sessions=60, annotated=30, seed=7)
+    del older.meta["generator"]  # not generated here: not checked
+    check_generated(older, sessions=60, annotated=30, seed=7)
 
 
 def test_bad_arguments(tmp_path, small):

@@ -8,14 +8,13 @@ order, so the output is byte-identical for a seed whatever the number of workers
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 from pathlib import Path
 
 from tqdm import tqdm
 
-from mtdialog.data.native import CorpusWriter
+from mtdialog.data.native import Corpus, CorpusWriter
 from mtdialog.data.schema import DataError
 from mtdialog.data.synth.dialogue import Generated, build_session
 from mtdialog.data.synth.hidden import ATTRIBUTES
@@ -50,18 +49,14 @@ def generator_settings(*, sessions: int, annotated: int, seed: int) -> dict:
             "sessions": sessions, "annotated": annotated}
 
 
-def check_generated(root: str | Path, *, sessions: int, annotated: int, seed: int) -> None:
+def check_generated(corpus: Corpus, *, sessions: int, annotated: int, seed: int) -> None:
     """Refuse a corpus that this generator wrote with other settings or in an earlier version.
 
     A directory that was generated once is reused as it is; after an upgrade of the generator or a
     change of the settings it would silently stand in for the corpus asked for. Corpora not written
     by this generator are not checked.
     """
-    meta_path = Path(root) / "meta.json"
-    try:
-        found = json.loads(meta_path.read_text(encoding="utf-8")).get("generator")
-    except (OSError, ValueError, AttributeError):
-        return
+    found = corpus.meta.get("generator")
     if not isinstance(found, dict) or found.get("name") != "mtdialog.data.synth":
         return
     wanted = generator_settings(sessions=sessions, annotated=annotated, seed=seed)
@@ -70,7 +65,7 @@ def check_generated(root: str | Path, *, sessions: int, annotated: int, seed: in
     if differing:
         raise DataError(f"this corpus was generated with generator {', '.join(differing)}; delete the "
                         "directory to generate it again, or point data.corpus elsewhere",
-                        path=str(meta_path), field="generator")
+                        path=str(corpus.root / "meta.json"), field="generator")
 
 
 def generate_corpus(out_dir: str | Path, *, sessions: int = 3000, annotated: int = 600, seed: int = 0,
