@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from transformers import AutoConfig, PreTrainedConfig
-from transformers.configuration_utils import SubConfigSpec
 
 from mtdialog.data.labels import IMAGE_CATEGORIES, JDDC21_RELATIONS
 
@@ -54,7 +53,7 @@ class MTDialogConfig(PreTrainedConfig):
     """
 
     model_type = "mtdialog"
-    sub_configs_defaults: ClassVar = {"text_encoder": SubConfigSpec(config_class=AutoConfig, model_type="bert")}
+    sub_configs: ClassVar = {"text_encoder": AutoConfig}
 
     text_encoder: dict | PreTrainedConfig | None = None
     text_encoder_name: str | None = None
@@ -97,6 +96,9 @@ class MTDialogConfig(PreTrainedConfig):
     tie_word_embeddings: bool = True  # the decoder's output projection is the encoder's embedding table
 
     def __post_init__(self, **kwargs: Any):
+        if not isinstance(self.text_encoder, PreTrainedConfig):
+            spec = dict(self.text_encoder or {})
+            self.text_encoder = AutoConfig.for_model(spec.pop("model_type", "bert"), **spec)
         super().__post_init__(**kwargs)
         if self.relation_labels is None:
             self.relation_labels = list(JDDC21_RELATIONS)

@@ -87,7 +87,7 @@ class DecoderLayer(nn.Module):
 class GenerationDecoder(nn.Module):
     """``decoder_layers`` blocks over token embeddings plus learned positions.
 
-    ``forward(inputs_embeds (B, T, H), memory (B, S, H), memory_mask (B, S), past_key_values)`` returns
+    ``forward(inputs_embeds (B, T, H), memory (B, S, H), memory_mask (B, S), cache)`` returns
     the final normalised states ``(B, T, H)``; positions continue after the cached prefix.
     """
 
@@ -99,8 +99,8 @@ class GenerationDecoder(nn.Module):
         self.norm = nn.LayerNorm(config.hidden_size)
 
     def forward(self, inputs_embeds: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor,
-                past_key_values: EncoderDecoderCache | None = None) -> torch.Tensor:
-        past = past_key_values.get_seq_length() if past_key_values is not None else 0
+                cache: EncoderDecoderCache | None = None) -> torch.Tensor:
+        past = cache.get_seq_length() if cache is not None else 0
         length = past + inputs_embeds.shape[1]
         if length > self.positions.num_embeddings:
             raise ValueError(f"decoder sequence of {length} tokens exceeds the {self.positions.num_embeddings} "
@@ -108,7 +108,7 @@ class GenerationDecoder(nn.Module):
         positions = torch.arange(past, length, device=inputs_embeds.device)
         x = self.dropout(inputs_embeds + self.positions(positions))
         for layer in self.layers:
-            x = layer(x, memory, memory_mask, past_key_values)
+            x = layer(x, memory, memory_mask, cache)
         return self.norm(x)
 
 

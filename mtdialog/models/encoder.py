@@ -15,8 +15,7 @@ import inspect
 
 import torch
 from torch import nn
-from transformers import AutoModel, PreTrainedConfig
-from transformers.models.auto.modeling_auto import MODEL_MAPPING
+from transformers import MODEL_MAPPING, AutoModel, PreTrainedConfig
 
 from mtdialog.models.configuration import MTDialogConfig
 from mtdialog.models.outputs import DialogueEncoderOutput

@@ -23,7 +23,9 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import GenerationMixin, PreTrainedModel
 from transformers import initialization as init
+from transformers.cache_utils import Cache
 
+from mtdialog.compat import CACHE_NAME
 from mtdialog.models.configuration import MTDialogConfig
 from mtdialog.models.decoder import GenerationDecoder, PointerGenerator
 from mtdialog.models.encoder import DialogueEncoder
@@ -140,7 +142,8 @@ class MTDialogModel(PreTrainedModel, GenerationMixin):
         link_labels: torch.LongTensor | None = None,
         relation_labels: torch.LongTensor | None = None,
         encoder_outputs: DialogueEncoderOutput | None = None,
-        past_key_values=None,
+        cache: Cache | None = None,
+        past_key_values: Cache | None = None,
         use_cache: bool | None = None,
         **kwargs: Any,
     ) -> MTDialogOutput:
@@ -150,7 +153,8 @@ class MTDialogModel(PreTrainedModel, GenerationMixin):
 
         Encoder inputs: ``input_ids``/``attention_mask (R, L)``; images as ``pixel_values (N, 3, h, w)``
         or cached ``image_features (N, T, F)`` in ``[IMG]`` order; for windowed sessions
-        ``memory_index``/``memory_mask (B, M)``. Or a precomputed ``encoder_outputs``.
+        ``memory_index``/``memory_mask (B, M)``. Or a precomputed ``encoder_outputs``. ``cache``: the
+        decoder's key/value cache during generation (``past_key_values`` before transformers 5.24).
 
         Task inputs (spans are ``[start, end)`` memory positions):
             response / rewrite / summary: ``decoder_input_ids (B, T)`` (prompt token + target),
@@ -171,7 +175,7 @@ class MTDialogModel(PreTrainedModel, GenerationMixin):
         if task in GENERATION_TASKS or task == "generation":
             if decoder_input_ids is None:
                 raise ValueError(f"a {task} batch needs decoder_input_ids (to generate, use generate_text)")
-            cache = past_key_values if use_cache else None
+            cache = (cache if cache is not None else past_key_values) if use_cache else None
             states = self.decoder(self.get_input_embeddings()(decoder_input_ids), memory, mask, cache)
             logits = self.lm_head(states)
             if self.pointer is not None:
@@ -180,7 +184,7 @@ class MTDialogModel(PreTrainedModel, GenerationMixin):
             if labels is not None:
                 loss = F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=-100,
                                        label_smoothing=self.config.label_smoothing)
-            return MTDialogOutput(loss=loss, logits=logits, past_key_values=cache, encoder_last_hidden_state=memory)
+            return MTDialogOutput(loss=loss, logits=logits, encoder_last_hidden_state=memory, **{CACHE_NAME: cache})
         if task == "rewritable":
             logits = self.rewritable_head(memory, turn_spans)
         elif task == "image_category":

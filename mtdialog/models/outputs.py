@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from transformers.cache_utils import Cache
-from transformers.modeling_outputs import BaseModelOutput
-from transformers.utils import ModelOutput
+from transformers.modeling_outputs import BaseModelOutput, Seq2SeqLMOutput
 
 
 @dataclass
@@ -29,17 +27,20 @@ class DialogueEncoderOutput(BaseModelOutput):
 
 
 @dataclass
-class MTDialogOutput(ModelOutput):
+class MTDialogOutput(Seq2SeqLMOutput):
     r"""
-    Output of :class:`~mtdialog.models.modeling.MTDialogModel` for one task's batch.
+    Output of :class:`~mtdialog.models.modeling.MTDialogModel` for one task's batch: the fields of
+    ``transformers``' ``Seq2SeqLMOutput`` (so ``generate`` finds its decoder cache under whatever name
+    the installed release gives it) plus the discourse parser's.
 
     loss (`torch.FloatTensor` of shape `()`, *optional*):
         The task's loss, when the batch carries labels.
     logits (`torch.FloatTensor`):
         Generation tasks (and `generate`): next-token scores `(batch_size, target_length, vocab_size)`
         (log-probabilities when the copy mechanism is on);
-        `rewritable`: `(batch_size, 2)` (index 1 = rewritable); `image_category`:
-        `(batch_size, num_categories)`; `discourse`: the link scores, as `link_logits`.
+        classification tasks: `(batch_size, num_labels)`; `discourse`: the link scores, as `link_logits`.
+    encoder_last_hidden_state (`torch.FloatTensor` of shape `(batch_size, memory_length, hidden_size)`, *optional*):
+        The encoder memory the heads and the decoder read.
     link_logits (`torch.FloatTensor` of shape `(batch_size, num_edus, num_edus + 1)`, *optional*):
         Discourse: score of each candidate head of each EDU; candidate 0 is ROOT, candidate `x + 1` is
         EDU `x`; impossible candidates hold the dtype's minimum.
@@ -47,19 +48,11 @@ class MTDialogOutput(ModelOutput):
         Discourse: relation scores of each EDU with its best-scoring head.
     heads (`torch.LongTensor` of shape `(batch_size, num_edus)`, *optional*):
         Discourse: the best-scoring candidate head of each EDU (0 = ROOT, `x + 1` = EDU `x`).
-    past_key_values (`Cache`, *optional*):
-        Decoder key/value cache (`EncoderDecoderCache`) during generation.
-    encoder_last_hidden_state (`torch.FloatTensor` of shape `(batch_size, memory_length, hidden_size)`, *optional*):
-        The encoder memory the heads and the decoder read.
     """
 
-    loss: torch.FloatTensor | None = None
-    logits: torch.FloatTensor | None = None
     link_logits: torch.FloatTensor | None = None
     relation_logits: torch.FloatTensor | None = None
     heads: torch.LongTensor | None = None
-    past_key_values: Cache | None = None
-    encoder_last_hidden_state: torch.FloatTensor | None = None
 
 
 __all__ = ["DialogueEncoderOutput", "MTDialogOutput"]

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from mtdialog.compat import enable_activation_checkpointing
 from mtdialog.data.schema import DataError
 from mtdialog.training import checkpoint as ckpt
 from mtdialog.training.optim import GroupSpec, build_optimizer, build_scheduler, param_groups
@@ -61,7 +62,7 @@ def enable_checkpointing(model: torch.nn.Module) -> None:
         raise DataError(f"{type(model).__name__} has no part that supports gradient checkpointing",
                         field="training.gradient_checkpointing")
     for target in targets:
-        target.activation_checkpointing_enable({"use_reentrant": False})
+        enable_activation_checkpointing(target, {"use_reentrant": False})
 
 
 def checksum(model: torch.nn.Module) -> str:
