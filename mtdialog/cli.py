@@ -20,6 +20,7 @@ COMMANDS = (
     "mtdialog.baselines.cli",
     "mtdialog.train",
     "mtdialog.inference_cli",
+    "mtdialog.environment",
 )
 
 

@@ -6,8 +6,12 @@ Tiny real parts (``tiny_model``): a 1-layer BERT of width 32 built from a config
 
 from __future__ import annotations
 
+import json
+import warnings
+
 import pytest
 import torch
+import transformers
 from tiny_model import TINY_MODEL, build, make_batch, session_record, write_corpus
 from transformers import AutoModel, BertConfig, BertModel
 
@@ -20,6 +24,7 @@ from mtdialog.data.tasks import TASKS
 from mtdialog.data.tokenizer import build_char_tokenizer
 from mtdialog.models import MTDialogModel
 from mtdialog.models.vision import FeatureCache
+from mtdialog.training.loop import checksum
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +110,22 @@ def test_save_pretrained_and_from_pretrained_give_identical_outputs_and_text(bui
         assert torch.allclose(a.logits, b.logits, atol=1e-5, rtol=0), task
     batch = make_batch("summary", model, tokenizer, corpus)
     assert torch.equal(model.generate_text(batch, num_beams=3), loaded.generate_text(batch, num_beams=3))
+
+
+def test_checkpoint_of_another_transformers_major_version_loads_with_a_warning(built, tmp_path):
+    model, _ = built
+    model.save_pretrained(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same version: no warning
+        MTDialogModel.from_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["transformers_version"] == transformers.__version__
+    major = int(transformers.__version__.split(".")[0])
+    config["transformers_version"] = f"{major - 1}.57.0"
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.warns(UserWarning, match=rf"saved with transformers {major - 1}\.57\.0.*another major version"):
+        loaded = MTDialogModel.from_pretrained(tmp_path)
+    assert checksum(loaded) == checksum(model)
 
 
 def test_generation_with_cache_and_beams_matches_uncached_decoding(built, corpus):

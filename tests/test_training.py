@@ -14,12 +14,14 @@ import json
 import pytest
 import torch
 import torch.nn.functional as F
+import transformers
 from accelerate.state import AcceleratorState, GradientState
 from tiny_model import TINY_MODEL, write_real_recipe
 from torch import nn
 from transformers import BertConfig, BertModel, BertTokenizer, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
+from mtdialog.environment import installed_packages, lock_mismatches, read_pins
 from mtdialog.training.checkpoint import load_checkpoint
 from mtdialog.training.loop import Trainer, checksum
 from mtdialog.training.recipe import recipe_from_dict
@@ -174,8 +176,12 @@ def test_run_artefacts_logs_and_best_checkpoint(tmp_path, tokenizer):
     t = trainer(make_recipe(tmp_path, steps=6, trace_data=True), tokenizer, fake_scores([3.0, 1.0]))
     summary = t.fit()
     out = tmp_path
-    assert {p.name for p in out.iterdir()} >= {"best", "final", "last", "log.jsonl", "recipe.yaml", "tb", "trace",
-                                               "train_summary.json"}
+    assert {p.name for p in out.iterdir()} >= {"best", "final", "last", "log.jsonl", "packages.txt", "recipe.yaml",
+                                               "tb", "trace", "train_summary.json"}
+    # the run records the exact versions it ran with, as a constraints file that rebuilds them
+    pins = read_pins(out / "packages.txt")
+    assert pins["torch"] == torch.__version__.split("+")[0] and pins["transformers"] == transformers.__version__
+    assert pins == installed_packages() and lock_mismatches(out / "packages.txt") == []
     records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     train = [r for r in records if "loss" in r]
     evals = [r for r in records if "eval" in r]

@@ -9,8 +9,10 @@ so image preprocessing travels with the checkpoint. Label sets come from the cor
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
 
+import transformers
 from transformers import AutoConfig, PreTrainedConfig
 
 from mtdialog.data.labels import IMAGE_CATEGORIES, JDDC21_RELATIONS
@@ -100,6 +102,7 @@ class MTDialogConfig(PreTrainedConfig):
             spec = dict(self.text_encoder or {})
             self.text_encoder = AutoConfig.for_model(spec.pop("model_type", "bert"), **spec)
         super().__post_init__(**kwargs)
+        _warn_other_major_version(self.transformers_version)
         if self.relation_labels is None:
             self.relation_labels = list(JDDC21_RELATIONS)
         if self.image_categories is None:
@@ -141,6 +144,17 @@ class MTDialogConfig(PreTrainedConfig):
         if not self.special_token_ids or token not in self.special_token_ids:
             raise KeyError(f"special token {token!r} has no id in the config (build the model with its tokenizer)")
         return self.special_token_ids[token]
+
+
+def _warn_other_major_version(saved: str | None) -> None:
+    """A checkpoint saved under another major version of ``transformers`` still loads, with a warning:
+    its weights are the same, but generation defaults or numerics may differ (the run directory's
+    ``packages.txt`` rebuilds the environment it was saved in)."""
+    if saved and saved.split(".")[0] != transformers.__version__.split(".")[0]:
+        warnings.warn(f"this checkpoint was saved with transformers {saved}; transformers "
+                      f"{transformers.__version__} is installed (another major version): it loads, but results "
+                      "may differ; rebuild the run's environment from its packages.txt to reproduce them",
+                      UserWarning, stacklevel=2)
 
 
 __all__ = ["DEFAULT_TASK_PROMPTS", "MTDialogConfig"]

@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from mtdialog.compat import enable_activation_checkpointing
 from mtdialog.data.schema import DataError
+from mtdialog.environment import write_packages
 from mtdialog.training import checkpoint as ckpt
 from mtdialog.training.optim import GroupSpec, build_optimizer, build_scheduler, param_groups
 from mtdialog.training.recipe import Recipe, TrainingSection, save_recipe
@@ -254,6 +255,7 @@ class Trainer:
         if acc.is_main_process:
             self.out.mkdir(parents=True, exist_ok=True)
             save_recipe(self.recipe, self.out / "recipe.yaml")
+            write_packages(self.out)  # the exact versions, to rebuild this environment later
         acc.init_trackers("tb", config=flatten(self.recipe.to_dict(), text=True),
                           init_kwargs={"tensorboard": {"purge_step": self.step}})
         self._start_time = self._log_time = time.perf_counter()
