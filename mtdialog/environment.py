@@ -80,13 +80,13 @@ def report() -> str:
 
 
 def _command(args) -> int:
-    from mtdialog.data.schema import DataError
+    from mtdialog.errors import ConfigError
 
     if args.check is None:
         print(report())
         return 0
     if not Path(args.check).is_file():
-        raise DataError("lock file not found", path=str(args.check))
+        raise ConfigError("lock file not found", path=str(args.check))
     problems = lock_mismatches(args.check)
     for problem in problems:
         print(problem, file=sys.stderr)

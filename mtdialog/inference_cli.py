@@ -15,11 +15,8 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from mtdialog.data.native import KBEntry, read_jsonl, scan_images
-from mtdialog.data.schema import DataError, Session, SkipReport
-from mtdialog.data.tasks import TASKS
+from mtdialog.errors import ConfigError, DataError
 
 FORMATS = ("auto", "native", "jddc20-questions")
 MISSING_IMAGES = ("error", "placeholder")
@@ -40,6 +37,7 @@ def _log(message: str) -> None:
 
 def register(subparsers) -> None:
     """Add ``predict`` and ``evaluate`` to the ``mtdialog`` parser."""
+    from mtdialog.tasks import task_names
     p = subparsers.add_parser(
         "predict", help="run a checkpoint on sessions: every task's prediction per session",
         description="Run a fine-tuned checkpoint on new sessions (native session JSONL; annotations "
@@ -58,9 +56,9 @@ def register(subparsers) -> None:
     p.add_argument("--kb", type=Path, metavar="FILE",
                    help="product knowledge base, kb.jsonl lines (default: kb.jsonl next to the input "
                         "file, if there is one)")
-    p.add_argument("--tasks", nargs="+", choices=TASKS, metavar="TASK",
-                   help=f"tasks to predict (default: all; {', '.join(TASKS)}); JDDC 2.0 questions: "
-                        "response only")
+    p.add_argument("--tasks", nargs="+", type=_task_name, choices=task_names(), metavar="TASK",
+                   help=f"tasks to predict (default: every task of the checkpoint; {', '.join(task_names())}); "
+                        "JDDC 2.0 questions: response only")
     p.add_argument("--max-sessions", type=_positive, metavar="N",
                    help="predict the first N sessions (or questions) of the input only")
     p.add_argument("--show", type=_count, default=0, metavar="N",
@@ -78,8 +76,8 @@ def register(subparsers) -> None:
     _model_arguments(e)
     e.add_argument("--corpus", required=True, type=Path, metavar="DIR", help="native corpus directory")
     e.add_argument("--split", default="test", help="split to evaluate (default: test)")
-    e.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS), metavar="TASK",
-                   help="tasks to evaluate (default: all)")
+    e.add_argument("--tasks", nargs="+", type=_task_name, choices=task_names(), metavar="TASK",
+                   help="tasks to evaluate (default: every task of the checkpoint)")
     e.add_argument("--max-sessions", type=_positive, metavar="N",
                    help="evaluate the first N sessions of the split only (baselines too)")
     e.add_argument("--json", type=Path, metavar="FILE",
@@ -89,6 +87,12 @@ def register(subparsers) -> None:
                         "score` reads (TASK.pred.txt / TASK.ref.txt; discourse: .jsonl)")
     e.add_argument("--no-baselines", action="store_true", help="score the model only")
     e.set_defaults(func=evaluate_command)
+
+
+def _task_name(value: str) -> str:
+    from mtdialog.tasks import canonical_name
+
+    return canonical_name(value)
 
 
 def _count(value: str, least: int = 0) -> int:
@@ -128,19 +132,19 @@ def load_model(path: Path):
     from mtdialog.training.checkpoint import ADAPTER_CONFIG, load_checkpoint
 
     if not path.is_dir():
-        raise DataError("checkpoint directory does not exist", path=str(path))
+        raise ConfigError("checkpoint directory does not exist", path=str(path))
     if not (path / "config.json").is_file() and not (path / ADAPTER_CONFIG).is_file():
-        raise DataError(f"not a checkpoint directory (no config.json or {ADAPTER_CONFIG})", path=str(path))
+        raise ConfigError(f"not a checkpoint directory (no config.json or {ADAPTER_CONFIG})", path=str(path))
     bars = logging.is_progress_bar_enabled()
     logging.disable_progress_bar()  # the weights load in a moment: no bar
     try:
         model = load_checkpoint(path, MTDialogModel.from_pretrained, merge=True)
         tokenizer = AutoTokenizer.from_pretrained(str(path))
-    except DataError:
+    except ConfigError:
         raise
     except (OSError, ValueError, KeyError, RuntimeError) as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise DataError(f"cannot load the checkpoint: {reason}", path=str(path)) from None
+        raise ConfigError(f"cannot load the checkpoint: {reason}", path=str(path)) from None
     finally:
         if bars:
             logging.enable_progress_bar()
@@ -163,76 +167,6 @@ def detect_format(path: Path) -> str:
                     "JDDC 2.0 test-question JSON array ([...])", path=str(path), line=1)
 
 
-def read_sessions(path: Path, *, skip_invalid: bool = False) -> list[tuple[int, Session]]:
-    """``(line, Session)`` of a native session JSONL file; a repeated session id is an error."""
-    skipped = SkipReport()
-    out, seen = [], {}
-    for number, record in read_jsonl(path, on_error=skipped.add if skip_invalid else None):
-        try:
-            session = Session.from_dict(record)
-            if session.session_id in seen:
-                raise DataError(f"duplicate session id {session.session_id!r} (first at line "
-                                f"{seen[session.session_id]})", field="session_id")
-        except DataError as e:
-            if not skip_invalid:
-                raise e.located(path=str(path), line=number) from None
-            skipped.add(e.located(path=str(path), line=number))
-            continue
-        seen[session.session_id] = number
-        out.append((number, session))
-    if len(skipped):
-        _log(skipped.summary())
-    return out
-
-
-def read_kb(path: Path) -> dict[str, KBEntry]:
-    """The knowledge base of a ``kb.jsonl`` file, by product id."""
-    kb = {}
-    for number, record in read_jsonl(path):
-        try:
-            entry = KBEntry.from_dict(record)
-        except DataError as e:
-            raise e.located(path=str(path), line=number) from None
-        if entry.product_id in kb:
-            raise DataError(f"duplicate product id {entry.product_id!r}", path=str(path), line=number,
-                            field="product_id")
-        kb[entry.product_id] = entry
-    return kb
-
-
-def image_loader(root: Path, located: list[tuple[str, Session]], mode: str, problems: dict[str, DataError]):
-    """A loader of ``<root>/<id>.<ext>`` images after checking that every image of ``located``
-    (``(where, Session)``: where = ``path:line`` or ``path: record n``) has a file.
-
-    A missing or undecodable image is a :class:`DataError`, or in ``placeholder`` mode is recorded in
-    ``problems`` (id -> error) and replaced by a placeholder image."""
-    from mtdialog.data.encoding import directory_image_loader
-    from mtdialog.data.images import placeholder_image
-
-    index, _ = scan_images(root)
-    for where, session in located:
-        for i, turn in enumerate(session.turns):
-            for j, image in enumerate(turn.images):
-                if image not in index and image not in problems:
-                    error = DataError(f"image {image!r} has no file in {root}", path=where,
-                                      field=f"turns[{i}].images[{j}]")
-                    if mode == "error":
-                        raise error
-                    problems[image] = error
-    load = directory_image_loader(root)
-    if mode == "error":
-        return load
-
-    def load_or_placeholder(image_id: str):
-        try:
-            return load(image_id)
-        except DataError as e:
-            problems.setdefault(image_id, e)
-            return placeholder_image(image_id)
-
-    return load_or_placeholder
-
-
 def _report_placeholders(problems: dict) -> None:
     if problems:
         _log(f"{len(problems)} image(s) replaced by a placeholder:")
@@ -251,43 +185,44 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 def predict_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from tqdm.auto import tqdm
 
+    from mtdialog.data.images import image_loader
+    from mtdialog.data.native import INPUT_SPLIT, Corpus
     from mtdialog.pipeline import DialoguePipeline
-    from mtdialog.report import format_session, prediction_record
 
     start = time.perf_counter()
     if not args.input.is_file():
         raise DataError("input file does not exist", path=str(args.input))
     fmt = detect_format(args.input) if args.format == "auto" else args.format
-    tasks = [t for t in TASKS if t in (args.tasks or TASKS)]
+    tasks = args.tasks
+    if fmt == "jddc20-questions" and tasks not in (None, ["response"]):
+        parser.error("JDDC 2.0 questions are answered with the response task only")
+    model, tokenizer = load_model(args.checkpoint)
+    unknown = [t for t in tasks or () if t not in model.config.tasks]
+    if unknown:
+        parser.error(f"the checkpoint does not answer {', '.join(unknown)} (its tasks: {', '.join(model.config.tasks)})")
+    tasks = ["response"] if fmt == "jddc20-questions" else [t for t in model.config.tasks if t in (tasks or model.config.tasks)]
+    # the same reader and checks as a corpus split; images are looked at only when the model sees them
+    mode = "ignore" if model.text_only else "check" if args.missing_images == "error" else "placeholder"
+    source = Corpus.from_file(args.input, images_dir=args.images, kb=args.kb, images=mode)
     if fmt == "jddc20-questions":
         from mtdialog.data.formats import jddc20
 
-        if args.tasks not in (None, ["response"]):
-            parser.error("JDDC 2.0 questions are answered with the response task only")
-        tasks = ["response"]
-        questions = jddc20.read_questions(args.input)
-        located = [(f"{args.input}: record {i}", q.to_session()) for i, q in enumerate(questions)]
+        questions = jddc20.read_questions(args.input)[: args.max_sessions]
+        sessions = [q.to_session() for q in questions]
+        if mode != "ignore":
+            for i, session in enumerate(sessions):
+                source.check_images(session, args.input, record=i)
     else:
-        located = [(f"{args.input}:{n}", s) for n, s in read_sessions(args.input, skip_invalid=args.skip_invalid)]
-    if not located:
+        sessions = list(source.sessions(INPUT_SPLIT, skip_invalid=args.skip_invalid))[: args.max_sessions]
+        if len(source.skipped):
+            _log(source.skipped.summary())
+    if not sessions:
         raise DataError("no sessions to predict", path=str(args.input))
-    if args.max_sessions is not None:
-        located = located[: args.max_sessions]
-    sessions = [s for _, s in located]
-
-    kb_path = args.kb or args.input.parent / "kb.jsonl"
-    if args.kb is not None and not args.kb.is_file():
-        raise DataError("knowledge-base file does not exist", path=str(args.kb))
-    kb = read_kb(kb_path) if kb_path.is_file() else {}
-    model, tokenizer = load_model(args.checkpoint)
-    problems: dict = {}
-    loader = None
-    if not model.text_only and any(s.image_ids() for s in sessions):
-        loader = image_loader(args.images or args.input.parent / "images", located, args.missing_images, problems)
-    pipe = DialoguePipeline(model, tokenizer, kb=kb, image_loader=loader, num_beams=args.num_beams,
-                            batch_size=args.batch_size)
+    kb = source.kb()
     if not kb:
         _log("no knowledge base: sessions are encoded without product facts (see --kb)")
+    pipe = DialoguePipeline(model, tokenizer, image_loader(source) if mode != "ignore" else None, kb=kb,
+                            num_beams=args.num_beams, batch_size=args.batch_size)
 
     args.output.parent.mkdir(parents=True, exist_ok=True)
     predictions = []
@@ -300,77 +235,35 @@ def predict_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -
         jddc20.write_answers([(q.id, p.response) for q, p in zip(questions, predictions)], args.output)
     else:
         with open(args.output, "w", encoding="utf-8", newline="\n") as f:
-            f.writelines(json.dumps(prediction_record(p, tasks), ensure_ascii=False) + "\n" for p in predictions)
-    _report_placeholders(problems)
+            f.writelines(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in predictions)
+    _report_placeholders(source.image_problems)
     for session, prediction in list(zip(sessions, predictions))[: args.show]:
-        print(format_session(session, prediction, tasks) + "\n")
+        print(prediction.render(session, tasks) + "\n")
     _log(f"wrote {len(predictions)} {'answers' if fmt == 'jddc20-questions' else 'session predictions'} "
          f"to {args.output} ({time.perf_counter() - start:.1f}s)")
     return 0
 
 
 # --------------------------------------------------------------------------------------- evaluate
-def _write_task_files(directory: Path, predictions: dict, examples: dict) -> None:
-    from mtdialog.baselines.files import write_references, write_task_file
-
-    for task, values in predictions.items():
-        name, ext = task.replace("_", "-"), ".jsonl" if task == "discourse" else ".txt"
-        write_task_file(task, values, examples[task], directory / f"{name}.pred{ext}")
-        write_references(task, examples[task], directory / f"{name}.ref{ext}")
-
-
 def evaluate_command(args: argparse.Namespace) -> int:
-    import torch
-
-    from mtdialog.data.encoding import corpus_image_loader
     from mtdialog.data.native import Corpus
-    from mtdialog.pipeline import DialoguePipeline
-    from mtdialog.report import Evaluation, baseline_scores
-    from mtdialog.training.evaluation import examples_by_task, predict_and_score
+    from mtdialog.evaluation import evaluate_split
 
     corpus = Corpus(args.corpus, images="check" if args.missing_images == "error" else "placeholder")
-    sessions = list(corpus.sessions(args.split))
-    if args.max_sessions is not None:
-        sessions = sessions[: args.max_sessions]
-    tasks = [t for t in TASKS if t in args.tasks]
-    examples = examples_by_task(sessions, tasks)
-    if not examples:
-        raise DataError(f"no examples of {', '.join(tasks)} in the {args.split} split",
-                        path=str(corpus.split_path(args.split)))
     model, tokenizer = load_model(args.checkpoint)
-    for name, ours, theirs in (("relations", model.config.relation_labels, corpus.relation_labels),
-                               ("image_categories", model.config.image_categories, corpus.image_categories)):
-        if tuple(ours) != tuple(theirs):
-            raise DataError(f"the corpus's label set differs from the checkpoint's ({args.checkpoint})",
-                            path=str(corpus.root / "meta.json"), field=f"labels.{name}")
-    pipe = DialoguePipeline(model, tokenizer, kb=corpus.kb(), image_loader=corpus_image_loader(corpus),
-                            num_beams=args.num_beams, batch_size=args.batch_size)
-    _log(f"evaluating {args.checkpoint} on {len(sessions)} {args.split} sessions: "
-         + ", ".join(f"{len(ex)} {task}" for task, ex in examples.items()))
-    start = time.perf_counter()
-    predictions, scores = predict_and_score(pipe, examples, progress=True)
-    seconds: dict[str, Any] = {"model": round(time.perf_counter() - start, 3)}
-    baselines: dict = {}
-    if not args.no_baselines:
-        start = time.perf_counter()
-        baselines, seconds["baselines_by_name"], skipped = baseline_scores(
-            list(corpus.sessions("train")), sessions, list(examples))
-        seconds["baselines"] = round(time.perf_counter() - start, 3)
-        for reason in skipped:
-            _log(f"baseline left out: {reason}")
-    info_path = args.checkpoint / "checkpoint.json"
-    evaluation = Evaluation(
-        str(args.checkpoint), str(args.corpus), args.split, len(sessions),
-        {task: len(ex) for task, ex in examples.items()}, scores, baselines,
-        settings={"num_beams": args.num_beams, "batch_size": args.batch_size, "max_sessions": args.max_sessions,
-                  "tasks": list(examples), "missing_images": args.missing_images,
-                  "text_only": model.text_only, "torch_threads": torch.get_num_threads()},
-        seconds=seconds,
-        checkpoint_info=json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else None)
+    evaluation, predictions, examples = evaluate_split(
+        model, tokenizer, corpus, args.split, checkpoint=args.checkpoint, tasks=args.tasks,
+        max_sessions=args.max_sessions, num_beams=args.num_beams, batch_size=args.batch_size,
+        baselines=not args.no_baselines, log=_log)
     if corpus.image_problems:
         _report_placeholders(corpus.image_problems)
     if args.predictions_dir is not None:
-        _write_task_files(args.predictions_dir, predictions, examples)
+        from mtdialog.tasks import get_task
+
+        for name, values in predictions.items():
+            task = get_task(name)
+            task.write_file(values, examples[name], args.predictions_dir / task.file_name("pred"))
+            task.write_references(examples[name], args.predictions_dir / task.file_name("ref"))
         _log(f"wrote predictions and references to {args.predictions_dir}")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -2,192 +2,185 @@
 
 ::
 
-    pipe = DialoguePipeline.from_pretrained("checkpoints/final", image_root="corpus/images", kb=corpus.kb())
+    pipe = DialoguePipeline.from_pretrained("runs/tiny/best", images="corpus/images", kb=corpus.kb())
     prediction = pipe(session)            # SessionPrediction: response, rewrites, discourse, summary, images
-    per_task = pipe.predict(test_sessions, tasks=("summary", "discourse"))   # task_examples order
+    per_task = pipe.predict(test_sessions, tasks=("summary", "discourse"))   # Task.examples order
 
-:meth:`DialoguePipeline.predict` answers exactly the examples ``mtdialog.data.tasks.task_examples``
-enumerates (the annotated ones), in that order, in the shape the baselines and ``mtdialog.metrics``
-use: ``bool`` for ``rewritable``, a list of :class:`Relation` for ``discourse`` (EDUs without one are
-linked to the root), text for ``response``/``rewrite``/``summary``, a category for ``image_category``.
-Calling the pipeline on a session needs no annotations: it answers the last customer query, judges
-and rewrites every customer turn, parses every EDU, summarises and categorises every image.
+:meth:`DialoguePipeline.predict` answers exactly the annotated examples each task enumerates
+(``Task.examples``), in that order, in the shape of the task's gold values (``bool`` for
+``rewritable``, a list of :class:`Relation` for ``discourse``, text for the generation tasks, a label
+for ``image_category``), as the baselines and the metrics take them. Calling the pipeline on a
+session needs no annotations: each task says what it answers in a session (``Task.session_examples``:
+the last customer query, every customer turn, every EDU, every image, ...) and where the answer goes
+in the session's record (``Task.answer``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
-from mtdialog.data.batching import collate
-from mtdialog.data.encoding import SessionEncoder, directory_image_loader
+from mtdialog.data.images import ImageLoader, image_loader
 from mtdialog.data.native import KBEntry
-from mtdialog.data.schema import Relation, Session
-from mtdialog.data.tasks import (
-    TASKS,
-    DiscourseExample,
-    ImageCategoryExample,
-    ResponseExample,
-    RewriteExample,
-    SummaryExample,
-    task_examples,
-)
-from mtdialog.models import GENERATION_TASKS, MTDialogModel
-from mtdialog.models.vision import ImageLoader
+from mtdialog.data.schema import Session
+from mtdialog.models import MTDialogModel
+from mtdialog.models.processing import MTDialogProcessor
+from mtdialog.tasks import Task, get_task, get_tasks
 
 
-@dataclass
-class TurnRewrite:
-    """A customer turn judged for rewriting: ``probability`` that it is rewritable, and the rewrite
-    (empty when not rewritable)."""
+class SessionPrediction(Mapping):
+    """Every answered task's answer for one session: a read-only mapping from each task's
+    ``answer_field`` (``response``, ``rewrites``, ``discourse``, ``summary``, ``images``, ...) to its
+    answer, also readable as attributes (``prediction.summary``)."""
 
-    turn: int
-    rewritable: bool
-    probability: float
-    text: str = ""
+    def __init__(self, session_id: str, answers: dict[str, Any]):
+        self.session_id, self._answers = session_id, answers
 
+    def __getitem__(self, key: str) -> Any:
+        return self._answers[key]
 
-@dataclass
-class ImagePrediction:
-    turn: int
-    image: str
-    category: str
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._answers)
 
+    def __len__(self) -> int:
+        return len(self._answers)
 
-@dataclass
-class SessionPrediction:
-    """Every task's answer for one session."""
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["_answers"][name]
+        except KeyError:
+            raise AttributeError(f"no answer {name!r} in this prediction (answers: {', '.join(self)})") from None
 
-    session_id: str
-    response: str | None  # to the last customer query; None when the session has none
-    rewrites: list[TurnRewrite] = field(default_factory=list)
-    discourse: list[Relation] = field(default_factory=list)  # one head per linked EDU; others are roots
-    summary: str = ""
-    images: list[ImagePrediction] = field(default_factory=list)
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, SessionPrediction) and self.session_id == other.session_id
+                and self._answers == other._answers)
+
+    def __repr__(self) -> str:
+        return f"SessionPrediction({self.session_id!r}, {self._answers!r})"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The JSON record ``mtdialog predict`` writes: ``session_id``, then each answer."""
+        return {"session_id": self.session_id, **{k: _plain(v) for k, v in self._answers.items()}}
+
+    def render(self, session: Session, tasks: Sequence[str | Task]) -> str:
+        """``session``'s turns (images as ``[图片 id]``), then each task's answers, readably."""
+        lines = [f"=== session {session.session_id} (shop {session.shop}, product {session.product_id}) ==="]
+        for index, turn in enumerate(session.turns):
+            parts = ([turn.text] if turn.text else []) + [f"[图片 {image}]" for image in turn.images]
+            lines.append(f"  [{index}] {turn.speaker}: {' '.join(parts)}")
+        for task in get_tasks(tasks):
+            lines += task.render(session, self._answers)
+        return "\n".join(lines)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready ``value``: dataclasses as dicts (their own ``to_dict`` where they have one)."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if is_dataclass(value):
+        return asdict(value)
+    return value
 
 
 class DialoguePipeline:
-    """A model, its tokenizer and how to read images and the KB.
+    """A model, its processor (tokenizer, KB, images) and how to decode.
 
+    ``images``: an image directory, a ``Corpus`` or any ``image_loader`` (``mtdialog.data.images``).
     ``num_beams`` and ``generate_kwargs`` (e.g. ``{"no_repeat_ngram_size": 3}``) go to ``generate``;
     ``batch_size`` examples run at a time.
     """
 
-    def __init__(self, model: MTDialogModel, tokenizer: PreTrainedTokenizerBase, image_root: str | Path | None = None,
-                 *, kb: dict[str, KBEntry] | None = None, image_loader: ImageLoader | None = None,
-                 num_beams: int = 4, batch_size: int = 8, generate_kwargs: dict[str, Any] | None = None):
-        if image_loader is None and image_root is not None:
-            image_loader = directory_image_loader(image_root)
+    def __init__(self, model: MTDialogModel, tokenizer: PreTrainedTokenizerBase, images: Any = None, *,
+                 kb: dict[str, KBEntry] | None = None, num_beams: int = 4, batch_size: int = 8,
+                 generate_kwargs: dict[str, Any] | None = None):
+        loader: ImageLoader | None = images if callable(images) or images is None else image_loader(images)
         self.model, self.tokenizer = model, tokenizer
-        self.encoder = SessionEncoder(tokenizer, model.config, kb=kb, image_loader=image_loader)
+        self.processor = MTDialogProcessor(tokenizer, model.config, kb=kb, image_loader=loader)
         self.num_beams, self.batch_size = num_beams, batch_size
         self.generate_kwargs = dict(generate_kwargs or {})
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, image_root: str | Path | None = None, **kwargs: Any) -> DialoguePipeline:
+    def from_pretrained(cls, path: str | Path, images: Any = None, **kwargs: Any) -> DialoguePipeline:
         """Load a checkpoint directory (model + tokenizer, as :meth:`save_pretrained` writes it)."""
-        return cls(MTDialogModel.from_pretrained(path), AutoTokenizer.from_pretrained(path), image_root, **kwargs)
+        return cls(MTDialogModel.from_pretrained(path), AutoTokenizer.from_pretrained(path), images, **kwargs)
 
     def save_pretrained(self, path: str | Path) -> None:
         """Write the checkpoint directory: config, safetensors weights, generation config, tokenizer."""
         self.model.save_pretrained(path)
         self.tokenizer.save_pretrained(path)
 
+    @property
+    def tasks(self) -> list[Task]:
+        """The tasks the model answers, in registry order."""
+        return get_tasks(self.model.config.tasks)
+
     # ------------------------------------------------------------------------------------ sessions
-    def __call__(self, sessions: Session | Sequence[Session], tasks: Sequence[str] = TASKS
+    def __call__(self, sessions: Session | Sequence[Session], tasks: Sequence[str] | None = None
                  ) -> SessionPrediction | list[SessionPrediction]:
         """Predictions for a session (or a list of sessions), without needing annotations.
 
-        ``tasks`` limits what is predicted (``rewrite`` implies ``rewritable``); the fields of the
-        other tasks keep their empty defaults (``response`` None, empty lists, ``summary`` "")."""
-        unknown = [t for t in tasks if t not in TASKS]
-        if unknown:
-            raise ValueError(f"unknown task {unknown[0]!r} (expected one of {', '.join(TASKS)})")
+        ``tasks`` (default: every task of the model) limits what is answered; a task's requirements
+        (``rewrite`` needs ``rewritable``) are answered too."""
         single = isinstance(sessions, Session)
         sessions = [sessions] if single else list(sessions)
-        queries = [(s, last_query(s) if "response" in tasks else None) for s in sessions]
-        response_examples = [ResponseExample(s, q + 1, "") for s, q in queries if q is not None]
-        responses = iter(self.predict_examples("response", response_examples))
-        judged = [RewriteExample(s, i, False, "") for s in sessions for i, t in enumerate(s.turns)
-                  if t.speaker == "Q"] if {"rewritable", "rewrite"} & set(tasks) else []
-        logits = self._logits("rewritable", judged)
-        rewritable = [ex for ex, p in zip(judged, logits) if p[1] > p[0]]
-        positive = set(map(id, rewritable))
-        rewrites = dict(zip(map(id, rewritable), self.predict_examples(
-            "rewrite", rewritable if "rewrite" in tasks else [])))
-        parses = self.predict_examples("discourse", [DiscourseExample(s, s.edus(), []) for s in sessions]
-                                       if "discourse" in tasks else [])
-        summaries = self.predict_examples("summary", [SummaryExample(s, "") for s in sessions]
-                                          if "summary" in tasks else [])
-        images = [ImageCategoryExample(s, i, image, "") for s in sessions for i, t in enumerate(s.turns)
-                  for image in t.images] if "image_category" in tasks else []
-        categories = dict(zip(map(id, images), self.predict_examples("image_category", images)))
-
-        out = []
-        probabilities = dict(zip(map(id, judged), logits.softmax(-1)[:, 1].tolist()))
-        for k, (session, query) in enumerate(queries):
-            out.append(SessionPrediction(
-                session.session_id, next(responses) if query is not None else None,
-                [TurnRewrite(ex.turn, id(ex) in positive, probabilities[id(ex)], rewrites.get(id(ex), ""))
-                 for ex in judged if ex.session is session],
-                parses[k] if parses else [], summaries[k] if summaries else "",
-                [ImagePrediction(ex.turn, ex.image, categories[id(ex)]) for ex in images if ex.session is session]))
+        records: list[dict[str, Any]] = [{} for _ in sessions]
+        for task in self._with_requirements(tasks):
+            per_session = [task.session_examples(s, record) for s, record in zip(sessions, records)]
+            values = iter(self._run(task, [ex for exs in per_session for ex in exs], answers=True))
+            for record, examples in zip(records, per_session):
+                task.answer(record, [(ex, next(values)) for ex in examples])
+        out = [SessionPrediction(s.session_id, record) for s, record in zip(sessions, records)]
         return out[0] if single else out
 
-    def predict(self, sessions: Iterable[Session], tasks: Sequence[str] = TASKS) -> dict[str, list]:
-        """Predictions for the examples ``task_examples`` enumerates, per task, in that order."""
+    def _with_requirements(self, names: Sequence[str] | None) -> list[Task]:
+        chosen = {get_task(n).name for n in (names if names is not None else self.model.config.tasks)}
+        missing = chosen - set(self.model.config.tasks)
+        if missing:
+            raise ValueError(f"the model does not answer {', '.join(sorted(missing))} "
+                             f"(its tasks: {', '.join(self.model.config.tasks)})")
+        todo = list(chosen)
+        while todo:
+            for required in get_task(todo.pop()).requires:
+                if required not in chosen:
+                    chosen.add(required)
+                    todo.append(required)
+        return get_tasks(chosen)
+
+    def predict(self, sessions: Sequence[Session], tasks: Sequence[str] | None = None) -> dict[str, list]:
+        """Predictions for the examples each task enumerates (``Task.examples``), per task, in that order."""
         sessions = list(sessions)
-        return {task: self.predict_examples(task, list(task_examples(task, sessions))) for task in tasks}
+        chosen = get_tasks(tasks if tasks is not None else self.model.config.tasks)
+        return {task.name: self.predict_examples(task, list(task.all_examples(sessions))) for task in chosen}
 
     # ------------------------------------------------------------------------------------ examples
-    def predict_examples(self, task: str, examples: Sequence) -> list:
-        """One prediction per example of ``task`` (a ``mtdialog.data.tasks`` example), in order.
+    def predict_examples(self, task: str | Task, examples: Sequence) -> list:
+        """One prediction per example of ``task`` (one of ``task.examples``), in order."""
+        return self._run(get_task(task), examples, answers=False)
 
-        The model runs in eval mode without gradients; its training mode is restored afterwards."""
-        if task not in TASKS:
-            raise ValueError(f"unknown task {task!r} (expected one of {', '.join(TASKS)})")
-        with evaluating(self.model), torch.no_grad():
-            return self._predict(task, examples)
-
-    def _predict(self, task: str, examples: Sequence) -> list:
-        if task == "rewritable":
-            return [bool(p[1] > p[0]) for p in self._logits(task, examples)]
+    def _run(self, task: Task, examples: Sequence, *, answers: bool) -> list:
+        """``task.predict`` (or ``task.answers``) over ``examples`` in batches; the model runs in eval mode
+        without gradients, and gets its training mode back afterwards."""
+        run = task.answers if answers else task.predict
         out: list = []
-        config = self.model.config
-        for batch, chunk in self._batches(task, examples):
-            if task in GENERATION_TASKS:
-                ids = self.model.generate_text(batch, num_beams=self.num_beams, **self.generate_kwargs)
-                out += [text.strip() for text in self.tokenizer.batch_decode(ids, skip_special_tokens=True)]
-            elif task == "image_category":
-                out += [config.image_categories[i] for i in self.model(**batch).logits.argmax(-1).tolist()]
-            else:
-                result = self.model(**batch)
-                relations = result.relation_logits.argmax(-1)
-                for b, example in enumerate(chunk):
-                    out.append([Relation(int(head) - 1, y, config.relation_labels[int(relations[b, y])])
-                                for y, head in enumerate(result.heads[b, : len(example.session.edus())]) if head > 0])
+        with evaluating(self.model), torch.no_grad():
+            for batch, chunk in self._batches(task, examples):
+                out += run(self.model, batch, chunk, self.processor, num_beams=self.num_beams,
+                           **self.generate_kwargs)
         return out
 
-    def _logits(self, task: str, examples: Sequence) -> torch.Tensor:
-        """Classifier logits of every example, concatenated ``(len(examples), num_labels)``."""
-        with evaluating(self.model), torch.no_grad():
-            parts = [self.model(**batch).logits.float().cpu() for batch, _ in self._batches(task, examples)]
-        return torch.cat(parts) if parts else torch.zeros(0, 2)
-
-    def _batches(self, task: str, examples: Sequence):
+    def _batches(self, task: Task, examples: Sequence):
         device = self.model.device
         for start in range(0, len(examples), self.batch_size):
             chunk = examples[start:start + self.batch_size]
-            batch = collate([self.encoder.encode(task, ex, with_targets=False) for ex in chunk])
+            batch = self.processor.collate([self.processor.encode(task, ex, with_targets=False) for ex in chunk])
             yield {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}, chunk
 
 
@@ -202,9 +195,4 @@ def evaluating(model: torch.nn.Module) -> Iterator[None]:
         model.train(was_training)
 
 
-def last_query(session: Session) -> int | None:
-    """Index of the session's last customer turn, or None."""
-    return max((i for i, t in enumerate(session.turns) if t.speaker == "Q"), default=None)
-
-
-__all__ = ["DialoguePipeline", "ImagePrediction", "SessionPrediction", "TurnRewrite", "last_query"]
+__all__ = ["DialoguePipeline", "SessionPrediction", "evaluating"]

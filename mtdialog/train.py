@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mtdialog.data.schema import DataError
+from mtdialog.errors import ConfigError, MTDialogError
 
 #: Recipe keys a resumed run may change (the run continues exactly, only longer or logged differently).
 RESUMABLE_KEYS = ("training.steps", "training.log_every", "training.eval_every", "training.save_every",
@@ -40,7 +40,7 @@ def resolve_recipe(config: Path | None, overrides: list[str], resume: Path | Non
     from mtdialog.training.checkpoint import TRAINER_STATE, find_training_state
 
     if config is None and resume is None:
-        raise DataError("give --config RECIPE (or --resume RUN_DIR)", path="command line")
+        raise ConfigError("give --config RECIPE (or --resume RUN_DIR)", path="command line")
     saved = None
     if resume is not None:
         state_path = find_training_state(resume) / TRAINER_STATE
@@ -55,8 +55,8 @@ def resolve_recipe(config: Path | None, overrides: list[str], resume: Path | Non
     if saved is not None:
         changed = recipes.differences(saved, recipe, ignore=RESUMABLE_KEYS)
         if changed:
-            raise DataError(f"differs from the resumed run's recipe at {', '.join(changed)} (a resumed run "
-                            f"may change only {', '.join(RESUMABLE_KEYS)})", path=str(config or resume))
+            raise ConfigError(f"differs from the resumed run's recipe at {', '.join(changed)} (a resumed run "
+                              f"may change only {', '.join(RESUMABLE_KEYS)})", path=str(config or resume))
     return recipe
 
 
@@ -98,52 +98,13 @@ def full_model_init(accelerator):
         plugin.set_deepspeed_weakref()
 
 
-def check_zero_data_parallel(model, *, zero_stage: int | None, num_processes: int) -> None:
-    """Refuse a trainable BatchNorm backbone under DeepSpeed ZeRO with several processes.
-
-    ZeRO reduces gradients in the order each process produces them, so all processes must back-propagate
-    through the same graph. A batch without images runs the backbone on an empty batch, where BatchNorm
-    takes another path (its weight and bias gradients come in the other order): ZeRO would then add
-    mismatched gradients without any error. DDP matches gradients by parameter and is not affected.
-    """
-    from torch import nn
-
-    if not zero_stage or num_processes < 2 or model.text_only or model.config.vision_freeze:
-        return
-    norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
-    if any(isinstance(m, norms) for m in model.encoder.vision.backbone.modules()):
-        raise DataError(f"a trainable {model.config.vision_model} (BatchNorm) backbone cannot be trained by "
-                        f"DeepSpeed ZeRO on {num_processes} processes: batches without images change its "
-                        "gradient order; freeze it (model.vision.freeze: true), choose a backbone without "
-                        "BatchNorm, or launch with DDP (recipes/accelerate/multi_gpu.yaml)",
-                        field="model.vision.freeze")
-
-
-def pretrained_prefixes(model) -> list[str]:
-    """Parameter-name prefixes of the pretrained, trainable modules (``lr_encoder``): the text encoder
-    when loaded by name, the visual backbone when its weights were loaded and it is not frozen."""
-    config = model.config
-    out = ["encoder.text."] if config.text_encoder_name else []
-    if (not model.text_only and not config.vision_freeze
-            and (config.vision_pretrained or config.vision_weights_file)):
-        out.append("encoder.vision.backbone.")
-    return out
-
-
-def head_modules(model) -> list[str]:
-    """Modules that stay fully trainable under LoRA: the task heads and the visual projection."""
-    heads = ["rewritable_head", "image_category_head", "discourse_parser"]
-    return heads if model.text_only else heads + ["projector.0", "projector.2"]
-
-
 def run(config: Path | None, overrides: list[str], resume: Path | None = None) -> dict[str, Any]:
     """Build everything the recipe names and train; returns the run summary."""
     from accelerate.utils import set_seed
 
-    from mtdialog.data.batching import TaskDataset, collate
-    from mtdialog.data.encoding import SessionEncoder, corpus_image_loader
-    from mtdialog.models import build_model_and_tokenizer
-    from mtdialog.training.evaluation import make_evaluate_fn
+    from mtdialog.data.images import image_loader
+    from mtdialog.evaluation import make_evaluate_fn
+    from mtdialog.models import MTDialogProcessor, TaskDataset, build_model_and_tokenizer
     from mtdialog.training.loop import Trainer, make_accelerator
 
     recipe = resolve_recipe(config, overrides, resume)
@@ -153,28 +114,31 @@ def run(config: Path | None, overrides: list[str], resume: Path | None = None) -
     set_seed(t.seed)  # every process builds the same initial model
     try:
         with full_model_init(accelerator):
-            model, tokenizer = build_model_and_tokenizer(recipe.model.settings(), corpus)
+            model, tokenizer = build_model_and_tokenizer(recipe.model.settings(), corpus, list(recipe.tasks))
+    except ConfigError as e:
+        raise e.located(path=str(config or resume)) from None
     except ValueError as e:
-        raise DataError(str(e), path=str(config or resume), field="model") from None
+        raise ConfigError(str(e), path=str(config or resume), field="model") from None
     plugin = accelerator.state.deepspeed_plugin
-    check_zero_data_parallel(model, zero_stage=plugin.zero_stage if plugin else None,
-                             num_processes=accelerator.num_processes)
-    kb, images = corpus.kb(), corpus_image_loader(corpus)
+    model.check_data_parallel(zero_stage=plugin.zero_stage if plugin else None,
+                              num_processes=accelerator.num_processes)
+    kb, images = corpus.kb(), image_loader(corpus)
     train_sessions = list(corpus.sessions(recipe.data.train_split))
-    with accelerator.main_process_first():  # the main process computes the frozen image features
-        encoder = SessionEncoder.for_model(
-            model, tokenizer, kb=kb, image_loader=images, sessions=train_sessions,
-            feature_cache_dir=(Path(t.output_dir) / "features" / corpus.image_fingerprint()
-                               if recipe.data.feature_cache else None),
-            progress=accelerator.is_main_process)
-    datasets = {task: TaskDataset(task, train_sessions, encoder) for task in recipe.tasks}
+    cache = None
+    if recipe.data.feature_cache:
+        cache = model.feature_cache(Path(t.output_dir) / "features" / corpus.image_fingerprint())
+    if cache is not None:
+        with accelerator.main_process_first():  # the main process computes the frozen image features
+            cache.ensure((i for s in train_sessions for i in s.image_ids()), images,
+                         progress=accelerator.is_main_process)
+    processor = MTDialogProcessor(tokenizer, model.config, kb=kb, image_loader=images, feature_cache=cache)
+    datasets = {task: TaskDataset(task, processor, sessions=train_sessions) for task in recipe.tasks}
     evaluate_fn = None
     if t.eval_every:
         valid = list(corpus.sessions(recipe.data.valid_split))[: recipe.eval.max_sessions]
         evaluate_fn = make_evaluate_fn(tokenizer, valid, list(recipe.tasks), kb=kb, image_loader=images,
                                        num_beams=recipe.eval.num_beams, batch_size=recipe.eval.batch_size)
-    trainer = Trainer(recipe, model, tokenizer, datasets, collate, evaluate_fn=evaluate_fn,
-                      pretrained_prefixes=pretrained_prefixes(model), lora_modules_to_save=head_modules(model),
+    trainer = Trainer(recipe, model, tokenizer, datasets, processor.collate, evaluate_fn=evaluate_fn,
                       accelerator=accelerator)
     if resume is not None:
         trainer.resume(resume)
@@ -209,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _command(args)
-    except DataError as e:
+    except MTDialogError as e:
         print(f"mtdialog.train: error: {e}", file=sys.stderr)
         return 2
 

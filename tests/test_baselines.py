@@ -1,18 +1,14 @@
 """Non-neural baselines on hand-made sessions with hand-checked outputs."""
 
-import json
-
 import pytest
 
-from mtdialog.baselines import BASELINES, format_table, resolve
 from mtdialog.baselines.classify import Majority
-from mtdialog.baselines.common import one_line, training_examples
 from mtdialog.baselines.discourse import PreviousEDU
-from mtdialog.baselines.files import task_lines, write_references
+from mtdialog.baselines.registry import baselines, resolve
 from mtdialog.baselines.retrieval import CopyQuery, NearestQuery, QueryRetrieval, query_text
 from mtdialog.baselines.summary import Lead, LexRank, dialogue_text
 from mtdialog.data.schema import DataError, Session, Turn
-from mtdialog.data.tasks import task_examples
+from mtdialog.tasks import get_task
 
 
 def make(turns, sid="s", **annotations):
@@ -31,22 +27,22 @@ def summarized(summary, *texts):
 # ------------------------------------------------------------------------------------------ summary
 def test_lead_takes_mean_summary_length_of_train_from_the_concatenated_turns():
     train = [summarized("退货退款", "你好"), summarized("用户要退货", "在吗")]  # 4 and 5 chars -> 4.5 -> 4
-    lead = Lead.fit(train)
+    lead = Lead.fit(get_task("summary"), train)
     assert lead.budget == round(4.5)
     test = make([("Q", "#E-s57在吗", []), ("Q", "", ["img1"]), ("A", "亲亲您好", [])], summary="x")
     assert dialogue_text(test) == "#E-s57在吗亲亲您好"
-    assert lead.predict(list(task_examples("summary", [test]))) == ["#E-s57在吗"[: lead.budget]]
+    assert lead.predict(list(get_task("summary").all_examples([test]))) == ["#E-s57在吗"[: lead.budget]]
 
 
 def test_lexrank_picks_the_central_utterance_and_keeps_dialogue_order():
     texts = ["手机屏幕", "屏幕碎了", "碎了的手机屏幕怎么办", "谢谢"]
     train = [summarized("手机屏幕碎了怎么办", *texts)]
-    model = LexRank.fit(train)
+    model = LexRank.fit(get_task("summary"), train)
     scores = model.centrality(texts)
     assert scores.argmax() == 2  # shares n-grams with both other screen utterances
     assert scores.argmin() == 3  # isolated
     assert model.budget == len("手机屏幕碎了怎么办")
-    (example,) = task_examples("summary", train)
+    (example,) = get_task("summary").all_examples(train)
     # budget 9: the central utterance (10 chars) is cut to 9
     assert model.predict([example]) == ["碎了的手机屏幕怎么"]
     wider = LexRank(14, model.vectorizer)
@@ -55,7 +51,7 @@ def test_lexrank_picks_the_central_utterance_and_keeps_dialogue_order():
 
 
 def test_lexrank_on_a_session_without_text_is_empty():
-    model = LexRank.fit([summarized("退货", "我要退货")])
+    model = LexRank.fit(get_task("summary"), [summarized("退货", "我要退货")])
     assert model.summarize(make([("Q", "", ["i1"])])) == ""
 
 
@@ -68,20 +64,20 @@ def discourse_session(relations, sid="d"):
 def test_previous_edu_chains_every_edu_to_the_one_before_with_the_most_frequent_train_relation():
     a, b = "Question&Answer/Question/SWIH", "Contingency/Contingency/Elaboration"
     train = [discourse_session([(0, 1, b), (1, 2, a), (2, 3, a)]), discourse_session([(0, 2, a)])]
-    model = PreviousEDU.fit(train)
+    model = PreviousEDU.fit(get_task("discourse"), train)
     assert model.relation == a
     test = discourse_session([])
-    (pred,) = model.predict(list(task_examples("discourse", [test])))
+    (pred,) = model.predict(list(get_task("discourse").all_examples([test])))
     assert [(r.x, r.y, r.type) for r in pred] == [(0, 1, a), (1, 2, a), (2, 3, a)]  # 4 EDUs, EDU 0 is root
-    assert PreviousEDU.fit([discourse_session([(0, 1, b), (1, 2, a)])]).relation == b  # tie: first seen
+    assert PreviousEDU.fit(get_task("discourse"), [discourse_session([(0, 1, b), (1, 2, a)])]).relation == b  # tie: first seen
 
 
 def test_fitting_without_annotations_is_a_data_error_naming_the_field():
     with pytest.raises(DataError, match="no discourse examples") as e:
-        PreviousEDU.fit([make([("Q", "在吗", [])])])
+        PreviousEDU.fit(get_task("discourse"), [make([("Q", "在吗", [])])])
     assert e.value.field == "annotations.discourse"
     with pytest.raises(DataError, match="no relations"):
-        PreviousEDU.fit([discourse_session([])])
+        PreviousEDU.fit(get_task("discourse"), [discourse_session([])])
 
 
 # ---------------------------------------------------------------------------------------- retrieval
@@ -110,10 +106,10 @@ def test_response_retrieval_over_sessions_and_the_empty_query():
     train = [make([("Q", "什么时候发货", []), ("A", "今天发货", [])], "t1"),
              make([("Q", "", ["img"]), ("A", "亲，图片收到了", [])], "t2"),
              make([("Q", "多少钱", []), ("A", "99元", [])], "t3")]
-    model = QueryRetrieval.fit("response", train)
+    model = QueryRetrieval.fit(get_task("response"), train)
     test = [make([("Q", "哪天发货呢", []), ("A", "明天", [])], "e1"),
             make([("Q", "在吗", []), ("A", "在", []), ("Q", "", ["x"]), ("A", "收到", [])], "e2")]
-    examples = list(task_examples("response", test))
+    examples = list(get_task("response").all_examples(test))
     assert [e.turn for e in examples] == [1, 1, 3]
     # nearest query; "在吗" shares no n-gram (fallback: most frequent response, ties first seen);
     # the empty query of an image-only run matches the empty train query exactly
@@ -130,9 +126,9 @@ def test_copy_query_and_rewrite_retrieval():
              rewrite_session("b", "坏了", "冰箱不制冷了"),
              rewrite_session("c", "你好", "", rewritable=False)]
     test = [rewrite_session("t1", "这个颜色还有吗", "x"), rewrite_session("t2", "", "y", images=["i"])]
-    examples = list(task_examples("rewrite", test))
-    assert CopyQuery.fit(train).predict(examples) == ["这个颜色还有吗", ""]
-    model = QueryRetrieval.fit("rewrite", train)
+    examples = list(get_task("rewrite").all_examples(test))
+    assert CopyQuery.fit(get_task("rewrite"), train).predict(examples) == ["这个颜色还有吗", ""]
+    model = QueryRetrieval.fit(get_task("rewrite"), train)
     assert model.index.queries == ["这个颜色有吗", "坏了"]  # only rewritable queries
     assert model.predict(examples) == ["这件红色外套有黑色吗", "这件红色外套有黑色吗"]
 
@@ -141,60 +137,26 @@ def test_copy_query_and_rewrite_retrieval():
 def test_majority_class_of_train():
     train = [rewrite_session("a", "q", "r", True), rewrite_session("b", "q", "", False),
              rewrite_session("c", "q", "", False)]
-    model = Majority.fit("rewritable", train)
+    model = Majority.fit(get_task("rewritable"), train)
     assert model.label is False
     assert model.predict([object()] * 3) == [False] * 3
     images = make([("Q", "看", ["i1", "i2"]), ("Q", "还有", ["i3"])], image_categories={
         "i1": "photo_malfunction", "i2": "screenshot_product", "i3": "screenshot_product"})
-    assert Majority.fit("image_category", [images]).label == "screenshot_product"
+    assert Majority.fit(get_task("image_category"), [images]).label == "screenshot_product"
     tie = make([("Q", "看", ["i1", "i2"])], image_categories={"i1": "photo_malfunction",
                                                               "i2": "screenshot_product"})
-    assert Majority.fit("image_category", [tie]).label == "photo_malfunction"
+    assert Majority.fit(get_task("image_category"), [tie]).label == "photo_malfunction"
 
 
-# --------------------------------------------------------------------------------- files and names
-def test_prediction_lines_one_per_example():
-    assert one_line("a\nb\r\nc\u2028d") == "a b  c d"
-    examples = list(task_examples("rewrite", [rewrite_session("a", "q", "r")]))
-    assert task_lines("rewrite", ["多\n行"], examples) == ["多 行\n"]
-    assert task_lines("rewritable", [True, False], [None, None]) == ["1\n", "0\n"]
-    with pytest.raises(ValueError, match="2 rewrite values for 1 examples"):
-        task_lines("rewrite", ["a", "b"], examples)
-
-
-def test_discourse_files_are_native_sessions_holding_only_the_relations(tmp_path):
-    session = discourse_session([(0, 1, "Communication/Social/Social")])
-    session.annotations.summary = "摘要"
-    examples = list(task_examples("discourse", [session]))
-    path = write_references("discourse", examples, tmp_path / "ref.jsonl")
-    (line,) = path.read_text(encoding="utf-8").splitlines()
-    record = json.loads(line)
-    assert record["annotations"] == {"discourse": {"relations": [
-        {"x": 0, "y": 1, "type": "Communication/Social/Social"}]}}
-    assert Session.from_dict(record).turns == session.turns
-
-
+# ------------------------------------------------------------------------------------------- names
 def test_names_resolve_by_full_name_or_unique_method():
-    assert resolve("lead") is BASELINES["summary-lead"]
-    assert resolve("image-category-majority").task == "image_category"
+    known = baselines()
+    assert resolve("lead") == known["summary-lead"]
+    assert resolve("image-category-majority") == resolve("image_category-majority") == known["image_category-majority"]
     with pytest.raises(ValueError, match="ambiguous"):
         resolve("retrieval")
     with pytest.raises(ValueError, match="unknown baseline"):
         resolve("bert")
-    assert {spec.task for spec in BASELINES.values()} == {
-        "response", "rewritable", "rewrite", "discourse", "summary", "image_category"}
-
-
-def test_table_layout():
-    text = format_table("summary", {"lead": {"rouge1": 31.234, "rouge2": 12.0, "rougeL": 25.5},
-                                    "model": {"rouge1": 50.0}}, note="test, 3 examples")
-    lines = text.splitlines()
-    assert lines[0] == "Table 9: summarization (test, 3 examples)"
-    assert lines[1].split() == ["model", "RG-1", "RG-2", "RG-L", "RG-Lsum"]
-    assert lines[2].split() == ["lead", "31.23", "12.00", "25.50", "-"]
-    assert lines[3].split() == ["model", "50.00", "-", "-", "-"]
-
-
-def test_training_examples_requires_some():
-    with pytest.raises(DataError, match="no summary examples to fit on"):
-        training_examples("summary", [make([("Q", "在吗", [])])])
+    assert [spec.name for spec in known.values()] == [
+        "response-retrieval", "rewritable-majority", "rewrite-copy-query", "rewrite-retrieval",
+        "discourse-previous-edu", "summary-lead", "summary-lexrank", "image_category-majority"]

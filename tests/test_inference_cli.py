@@ -17,14 +17,13 @@ from PIL import Image
 from tiny_model import build, session_record
 
 from mtdialog import cli
-from mtdialog.baselines import run_all_baselines
+from mtdialog.baselines.run import run_corpus_baselines, scores_by_task
 from mtdialog.data.native import Corpus, CorpusWriter, KBEntry
 from mtdialog.data.schema import Session
-from mtdialog.data.tasks import TASKS, task_examples
-from mtdialog.metrics.tables import TABLES
+from mtdialog.evaluation import combined_score
 from mtdialog.pipeline import DialoguePipeline
-from mtdialog.report import format_session, prediction_record
-from mtdialog.training.score import HEADLINE, combined_score
+from mtdialog.tasks import BUILTIN_TASKS as TASKS
+from mtdialog.tasks import get_task, get_tasks
 
 HEX = ["0" * 31 + "a", "0" * 31 + "b"]  # JDDC 2.0 image ids are 32 hex digits
 
@@ -88,7 +87,7 @@ def test_predict_writes_every_task_of_every_session_as_the_pipeline_predicts_it(
     assert [(i["turn"], i["image"]) for i in first["images"]] == [(1, "img0a"), (4, "img0b")]
 
     shown = capsys.readouterr().out
-    assert shown.strip() == format_session(new_sessions[0], pipe(new_sessions[0]))
+    assert shown.strip() == pipe(new_sessions[0]).render(new_sessions[0], TASKS)
     assert "[图片 img0a]" in shown and "response (to turn 3): " in shown and "summary: " in shown
     assert "=== session s5" not in shown  # --show 1
 
@@ -99,13 +98,16 @@ def test_predict_only_the_tasks_asked_for(checkpoint, corpus, pipe, new_sessions
                     "--num-beams", 2, "--tasks", "summary", "rewritable", "--max-sessions", 2) == 0
     records = read_jsonl(out)
     expected = pipe(new_sessions[:2], tasks=("rewritable", "summary"))
-    assert records == [prediction_record(p, ("rewritable", "summary")) for p in expected]
+    assert records == [p.to_dict() for p in expected]
     assert set(records[0]) == {"session_id", "rewrites", "summary"}
     assert set(records[0]["rewrites"][0]) == {"turn", "rewritable", "probability"}  # no rewrite asked for
     full = pipe(new_sessions[:2])
     assert [p.summary for p in expected] == [p.summary for p in full]
     assert [[r.rewritable for r in p.rewrites] for p in expected] == [[r.rewritable for r in p.rewrites] for p in full]
-    assert all(p.response is None and p.discourse == [] and p.images == [] for p in expected)
+    # a rewrite asked for brings the rewritability it needs
+    (rewrites,) = pipe(new_sessions[:1], tasks=("rewrite",))
+    assert set(rewrites) == {"rewrites"} and all(r.text is not None for r in rewrites.rewrites)
+    assert [r.rewritable for r in rewrites.rewrites] == [r.rewritable for r in full[0].rewrites]
 
 
 def test_jddc20_questions_get_one_answer_per_id(checkpoint, pipe, tmp_path):
@@ -167,7 +169,7 @@ def test_errors_give_one_line_and_exit_2(case, checkpoint, corpus, tmp_path, cap
                 "no input": f"{path}: input file does not exist",
                 "bad json": f"{path}:2: malformed JSON",
                 "bad session": f"{path}:2: shop: missing",
-                "duplicate id": f"{path}:2: session_id: duplicate session id 's1' (first at line 1)",
+                "duplicate id": f"{path}:2: session_id: duplicate session id 's1' (first at {path}:1)",
                 "unknown format": f"{path}:1: expected native session JSONL"}[case]
     assert expected in err
     assert not (tmp_path / "o.jsonl").exists()
@@ -181,9 +183,9 @@ def test_evaluate_prints_the_model_beside_the_baselines_with_the_scores_of_mtdia
     assert mtdialog("evaluate", "--checkpoint", checkpoint, "--corpus", corpus.root, "--split", "test",
                     "--num-beams", 2, "--json", scores_json, "--predictions-dir", pred_dir) == 0
     out = capsys.readouterr().out
-    for task, (title, columns) in TABLES.items():
-        table = out[out.index(title):].split("\n\n")[0].splitlines()
-        assert table[1].split() == ["model", *(header for header, _ in columns)]
+    for task in get_tasks():
+        table = out[out.index(task.title):].split("\n\n")[0].splitlines()
+        assert table[1].split() == ["model", *(header for header, _ in task.columns)]
         assert table[2].startswith("mtdialog ")
         assert len(table) >= 3, task
     for method in ("retrieval", "majority", "copy-query", "previous-edu", "lead", "lexrank"):
@@ -194,21 +196,22 @@ def test_evaluate_prints_the_model_beside_the_baselines_with_the_scores_of_mtdia
     test = list(corpus.sessions("test"))
     assert report["split"] == "test" and report["sessions"] == 2
     assert list(report["examples"]) == list(TASKS)
-    assert report["examples"] == {t: len(list(task_examples(t, test))) for t in TASKS}
+    assert report["examples"] == {t: len(list(get_task(t).all_examples(test))) for t in TASKS}
     assert report["settings"]["num_beams"] == 2
     model = report["scores"]["mtdialog"]
     assert report["combined_score"]["mtdialog"] == pytest.approx(combined_score(model))
-    best = {t: {HEADLINE[t]: max(s[HEADLINE[t]] for s in methods.values())}
+    headline = {t: get_task(t).headline for t in TASKS}
+    best = {t: {headline[t]: max(s[headline[t]] for s in methods.values())}
             for t, methods in report["scores"]["baselines"].items()}
     assert report["combined_score"]["baselines (best per task)"] == pytest.approx(combined_score(best))
-    assert report["scores"]["baselines"] == run_all_baselines(corpus.root, "test")
-    for task in TASKS:
-        name, ext = task.replace("_", "-"), ".jsonl" if task == "discourse" else ".txt"
-        assert mtdialog("score", name, "--predictions", pred_dir / f"{name}.pred{ext}",
-                        "--references", pred_dir / f"{name}.ref{ext}", "--json") == 0
+    assert report["scores"]["baselines"] == scores_by_task(run_corpus_baselines(corpus.root, "test",
+                                                                                skip_missing=True))
+    for task in get_tasks():
+        assert mtdialog("score", task.name, "--predictions", pred_dir / task.file_name("pred"),
+                        "--references", pred_dir / task.file_name("ref"), "--json") == 0
         scored = json.loads(capsys.readouterr().out)
-        assert scored["examples"] == report["examples"][task]
-        assert {k: scored[k] for k in model[task]} == model[task], task
+        assert scored["examples"] == report["examples"][task.name]
+        assert {k: scored[k] for k in model[task.name]} == model[task.name], task
 
 
 def test_evaluate_a_few_sessions_without_baselines(checkpoint, corpus, tmp_path, capsys):

@@ -102,17 +102,17 @@ def images_per_rank(out: Path, corpus: Path) -> list[tuple[int, int]]:
     """For each micro-batch of the trace: how many images rank 0's and rank 1's examples hold."""
     from transformers import AutoTokenizer
 
-    from mtdialog.data.batching import TaskDataset
-    from mtdialog.data.encoding import SessionEncoder, corpus_image_loader
+    from mtdialog.data.images import image_loader
     from mtdialog.data.native import Corpus
+    from mtdialog.models import MTDialogProcessor, TaskDataset
 
     model, tokenizer = load_final(out), AutoTokenizer.from_pretrained(str(out / "final"))
     data = Corpus(corpus)
-    encoder = SessionEncoder(tokenizer, model.config, kb=data.kb(), image_loader=corpus_image_loader(data))
+    processor = MTDialogProcessor(tokenizer, model.config, kb=data.kb(), image_loader=image_loader(data))
     sessions, datasets = list(data.sessions("train")), {}
     counts = []
     for a, b in zip(read_trace(out, 0), read_trace(out, 1)):
-        dataset = datasets.setdefault(a["task"], TaskDataset(a["task"], sessions, encoder))
+        dataset = datasets.setdefault(a["task"], TaskDataset(a["task"], processor, sessions=sessions))
         counts.append(tuple(sum(len(dataset[i].get("pixel_values", ())) for i in batch["examples"])
                             for batch in (a, b)))
     return counts

@@ -12,18 +12,18 @@ import warnings
 import pytest
 import torch
 import transformers
-from tiny_model import TINY_MODEL, build, make_batch, session_record, write_corpus
+from tiny_model import TINY_MODEL, build, make_batch, make_processor, session_record, write_corpus
 from transformers import AutoModel, BertConfig, BertModel
 
 from mtdialog.compat import enable_activation_checkpointing
-from mtdialog.data.batching import TaskDataset, collate
-from mtdialog.data.encoding import SessionEncoder, corpus_image_loader
+from mtdialog.data.images import image_loader
 from mtdialog.data.native import Corpus
 from mtdialog.data.schema import Session
-from mtdialog.data.tasks import TASKS
-from mtdialog.data.tokenizer import build_char_tokenizer
+from mtdialog.errors import ConfigError
 from mtdialog.models import MTDialogModel
-from mtdialog.models.vision import FeatureCache
+from mtdialog.models.processing import TaskDataset
+from mtdialog.models.tokenization import build_char_tokenizer
+from mtdialog.tasks import BUILTIN_TASKS as TASKS
 from mtdialog.training.loop import checksum
 
 
@@ -70,7 +70,7 @@ def test_output_shapes_follow_the_docstrings(built, corpus):
 
 def test_an_untrained_parser_prefers_the_previous_edu_through_its_link_prior(corpus):
     model, tokenizer = build(corpus)
-    parser = model.discourse_parser
+    parser = model.heads["discourse"]
     with torch.no_grad():
         parser.link_out[-1].weight.zero_()  # only the prior is left to score the candidates
         parser.link_out[-1].bias.zero_()
@@ -210,9 +210,10 @@ def test_a_batch_without_images_back_propagates_like_one_with_images(backbone, f
     visual path runs on it."""
     model, tokenizer = build(corpus, vision={**TINY_MODEL["vision"], "model": backbone, "freeze": freeze})
     model.train()
-    encoder = SessionEncoder(tokenizer, model.config, kb=corpus.kb(), image_loader=corpus_image_loader(corpus))
+    processor = make_processor(model, tokenizer, corpus)
     with_images = make_batch("rewrite", model, tokenizer, corpus)
-    without = collate([TaskDataset("rewrite", sessions_without_images(3), encoder)[i] for i in range(3)])
+    without = processor.collate([TaskDataset("rewrite", processor, sessions=sessions_without_images(3))[i]
+                                 for i in range(3)])
     assert with_images["pixel_values"].shape[0] > 0 and without["pixel_values"].shape[0] == 0
     order = gradient_order(model, without)
     assert order == gradient_order(model, with_images)
@@ -229,16 +230,16 @@ def test_cached_features_equal_the_backbone_on_pixels(built, corpus, tmp_path):
     model, tokenizer = built
     model.train()  # the frozen backbone stays in eval mode: features do not depend on the batch
     assert not model.encoder.vision.backbone.training
-    cache = FeatureCache(tmp_path, model.encoder.vision)
+    cache = model.feature_cache(tmp_path)
     ids = [i for s in corpus.sessions("train") for i in s.image_ids()]
-    assert cache.ensure(ids, corpus_image_loader(corpus)) == len(set(ids))
-    assert cache.ensure(ids, corpus_image_loader(corpus)) == 0  # reused, not recomputed
+    assert cache.ensure(ids, image_loader(corpus)) == len(set(ids))
+    assert cache.ensure(ids, image_loader(corpus)) == 0  # reused, not recomputed
     model.eval()
     pixels = make_batch("rewritable", model, tokenizer, corpus)
     cached = make_batch("rewritable", model, tokenizer, corpus, feature_cache=cache)
     assert "image_features" in cached and "pixel_values" not in cached
-    encoder = SessionEncoder(tokenizer, model.config, kb=corpus.kb(), feature_cache=cache)
-    empty = TaskDataset("rewritable", sessions_without_images(1), encoder)[0]["image_features"]
+    processor = make_processor(model, tokenizer, corpus, feature_cache=cache)
+    empty = TaskDataset("rewritable", processor, sessions=sessions_without_images(1))[0]["image_features"]
     assert empty.shape == (0, *cached["image_features"].shape[1:])  # no images: no features, same kind
     with torch.no_grad():
         assert torch.allclose(model(**pixels).logits, model(**cached).logits, atol=1e-6)
@@ -249,7 +250,7 @@ def test_grid_features_give_several_visual_tokens_per_image(corpus):
     batch = make_batch("image_category", model, tokenizer, corpus, n=2)
     slots = int((batch["input_ids"] == model.config.token_id("[IMG]")).sum())
     assert slots == 4 * batch["pixel_values"].shape[0]
-    assert (batch["image_spans"][:, 1] - batch["image_spans"][:, 0] == 4).all()
+    assert (batch["spans"][:, 1] - batch["spans"][:, 0] == 4).all()
     assert torch.isfinite(model(**batch).loss)
 
 
@@ -275,10 +276,12 @@ def test_pretrained_text_encoder_by_path_keeps_its_weights_and_checkpoint_needs_
 
 
 def test_unknown_settings_are_rejected(corpus):
-    with pytest.raises(ValueError, match="unknown model settings"):
+    with pytest.raises(ConfigError, match="model.hidden: unknown model setting 'hidden'"):
         build(corpus, hidden=3)
-    with pytest.raises(ValueError, match="unknown vision settings"):
+    with pytest.raises(ConfigError, match="model.vision_name: unknown model setting"):
         build(corpus, vision={"name": "resnet10t"})
+    with pytest.raises(ValueError, match="max_turn_tokens must be at least 1, got 0"):
+        build(corpus, max_turn_tokens=0)
 
 
 def test_activation_checkpointing_gives_the_same_loss_and_gradients(corpus):

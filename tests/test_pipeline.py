@@ -1,4 +1,4 @@
-"""Inference on sessions: every task's answer, task_examples order, checkpoint round trip, learning."""
+"""Inference on sessions: every task's answer, Task.examples order, checkpoint round trip, learning."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import pytest
 import torch
 from tiny_model import build, make_batch, session_record, write_corpus
 
-from mtdialog.data.encoding import corpus_image_loader
+from mtdialog.data.images import image_loader
 from mtdialog.data.schema import DataError, Relation, Session
-from mtdialog.data.tasks import TASKS, task_examples
-from mtdialog.pipeline import DialoguePipeline, SessionPrediction, last_query
+from mtdialog.pipeline import DialoguePipeline, SessionPrediction
+from mtdialog.tasks import BUILTIN_TASKS as TASKS
+from mtdialog.tasks import get_task
+from mtdialog.tasks.response import last_query
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,7 @@ def test_predict_follows_task_examples_order_and_shapes(pipeline, corpus):
     predictions = pipeline.predict(sessions)
     assert set(predictions) == set(TASKS)
     for task in TASKS:
-        assert len(predictions[task]) == len(list(task_examples(task, sessions))), task
+        assert len(predictions[task]) == len(list(get_task(task).all_examples(sessions))), task
     assert all(isinstance(p, bool) for p in predictions["rewritable"])
     assert all(isinstance(p, str) for t in ("response", "rewrite", "summary") for p in predictions[t])
     assert all(isinstance(r, Relation) for parse in predictions["discourse"] for r in parse)
@@ -80,6 +82,8 @@ def test_agent_only_session_has_no_response(pipeline):
                                  "turns": [{"speaker": "A", "text": "您好", "images": []}]})
     prediction = pipeline(session)
     assert prediction.response is None and prediction.rewrites == [] and prediction.images == []
+    assert prediction.to_dict() == {"session_id": "a", "response": None, "rewrites": [], "discourse": [],
+                                    "summary": prediction.summary, "images": []}
 
 
 def test_the_model_learns_every_task_and_the_pipeline_reproduces_what_it_learned(tmp_path):
@@ -102,11 +106,11 @@ def test_the_model_learns_every_task_and_the_pipeline_reproduces_what_it_learned
         after = {task: float(model(**batch).loss) for task, batch in batches.items()}
     for task in TASKS:
         assert after[task] < 0.25 * before[task], (task, before[task], after[task])
-    pipe = DialoguePipeline(model, tokenizer, image_loader=corpus_image_loader(corpus), kb=corpus.kb(), num_beams=2)
+    pipe = DialoguePipeline(model, tokenizer, image_loader(corpus), kb=corpus.kb(), num_beams=2)
     sessions = list(corpus.sessions("train"))
     predictions = pipe.predict(sessions, tasks=("summary", "rewritable", "discourse"))
     assert predictions["summary"] == [s.annotations.summary for s in sessions]
-    assert predictions["rewritable"] == [e.rewritable for e in task_examples("rewritable", sessions)]
+    assert predictions["rewritable"] == [e.rewritable for e in get_task("rewritable").all_examples(sessions)]
     assert [{(r.x, r.y) for r in p} for p in predictions["discourse"]] == \
         [{(r.x, r.y) for r in s.annotations.discourse} for s in sessions]
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mtdialog.data.schema import DataError
-from mtdialog.data.tasks import TASKS
+from mtdialog.errors import ConfigError
 from mtdialog.models.configuration import MTDialogConfig
+from mtdialog.tasks import BUILTIN_TASKS as TASKS
 from mtdialog.training.recipe import (
     DecoderSection,
     ModelSection,
@@ -42,7 +42,7 @@ def recipe_file(tmp_path, monkeypatch):
 
 
 def error_of(path, overrides=()) -> str:
-    with pytest.raises(DataError) as info:
+    with pytest.raises(ConfigError) as info:
         load_recipe(path, overrides)
     return str(info.value)
 
@@ -68,7 +68,7 @@ def test_defaults_and_values(recipe_file):
 @pytest.mark.parametrize("content, message", [
     ({"training": {"lr_new": "fast"}}, "r.yaml: training.lr_new: expected number, got 'fast'"),
     ({"training": {"stepz": 3}}, "r.yaml: training.stepz: unknown key (expected one of output_dir, steps"),
-    ({"trainer": {}}, "r.yaml: trainer: unknown key (expected one of model, data, tasks"),
+    ({"trainer": {}}, "r.yaml: trainer: unknown key (expected one of model, data, imports, tasks"),
     ({"training": {"steps": 0}}, "r.yaml: training.steps: must be at least 1, got 0"),
     ({"training": {"steps": 2.5}}, "r.yaml: training.steps: expected integer, got 2.5"),
     ({"training": {"gradient_checkpointing": "yes"}},
@@ -76,13 +76,19 @@ def test_defaults_and_values(recipe_file):
     ({"training": {"mixed_precision": "fp16"}},
      "r.yaml: training.mixed_precision: expected one of no, bf16, got 'fp16'"),
     ({"training": []}, "r.yaml: training: expected mapping, got []"),
-    ({"tasks": {"translation": {}}}, "r.yaml: tasks.translation: unknown task (expected one of response"),
+    ({"tasks": {"translation": {}}}, "r.yaml: tasks.translation: unknown task (registered: response, rewritable"),
     ({"tasks": {}}, "r.yaml: tasks: at least one task is required"),
     ({"tasks": {"response": {"weight": -1}}}, "r.yaml: tasks.response.weight: must be at least 0.0"),
     ({"model": {"text_encoder": 5}}, "r.yaml: model.text_encoder: expected string or mapping, got 5"),
     ({"model": {"vision": {"weights_file": "missing.pth"}}},
      "r.yaml: model.vision.weights_file: vision weights file 'missing.pth' does not exist"),
     ({"model": {"decoder": {"layers": "two"}}}, "r.yaml: model.decoder.layers: expected integer, got 'two'"),
+    ({"model": {"decoder": {"layers": 0}}}, "r.yaml: model.decoder.layers: must be at least 1, got 0"),
+    ({"model": {"copy_mechanism": "no"}}, "r.yaml: model.copy_mechanism: expected boolean, got 'no'"),
+    ({"model": {"max_turn_recency": -1}}, "r.yaml: model.max_turn_recency: must be at least 0, got -1"),
+    ({"model": {"vision": {"modle": "x"}}}, "r.yaml: model.vision.modle: unknown key (expected one of model, "),
+    ({"imports": ["no_such_module_here"]},
+     "r.yaml: imports[0]: cannot import 'no_such_module_here': ModuleNotFoundError"),
     ({"lora": {"target_modules": "query"}}, "r.yaml: lora.target_modules: expected list, got 'query'"),
     ({"lora": {"target_modules": ["query", 3]}}, "r.yaml: lora.target_modules[1]: expected string, got 3"),
     ({"model": {"vision": {"weights_file": "pypi:resnet-9000"}}},
@@ -143,16 +149,28 @@ def test_saved_recipe_reloads_identically(recipe_file, tmp_path):
     assert differences(recipe, longer, ignore=["training.steps"]) == ["lora"]
 
 
-def test_model_keys_are_model_settings():
-    """Every model key of the schema is one the model builder takes (no drift between the two)."""
-    fields = set(MTDialogConfig.__dataclass_fields__)
-    for f in dataclasses.fields(ModelSection):
-        if f.name in ("text_encoder", "tokenizer", "tokenizer_min_frequency", "vision", "decoder"):
-            continue
-        assert f.name in fields, f.name
-    for section, prefix in ((VisionSection, "vision_"), (DecoderSection, "decoder_")):
-        for f in dataclasses.fields(section):
-            assert prefix + f.name in fields, prefix + f.name
+def test_model_keys_are_the_model_configs_settings():
+    """The model section is derived from MTDialogConfig: each setting once, nothing else, and the
+    settings documented in the docs drift-free (copy_mechanism and max_turn_recency included)."""
+    settings = MTDialogConfig.settings()
+    keys = {f.name for f in dataclasses.fields(ModelSection)} - {"vision", "decoder"}
+    keys |= {"vision_" + f.name for f in dataclasses.fields(VisionSection)}
+    keys |= {"decoder_" + f.name for f in dataclasses.fields(DecoderSection)}
+    assert keys == set(settings)
+    assert {"copy_mechanism", "max_turn_recency", "tokenizer", "vision_model"} <= keys
+    assert not keys & {"relation_labels", "special_token_ids", "tasks", "vision_data_config"}  # derived
+    for name in settings:  # every setting is documented in the config's docstring
+        assert name in MTDialogConfig.__doc__, name
+
+
+def test_model_settings_reach_the_config(recipe_file, tmp_path):
+    from tiny_model import build, write_corpus
+
+    recipe = load_recipe(recipe_file({"model": {"copy_mechanism": False, "max_turn_recency": 3,
+                                                "decoder": {"layers": 1}}}))
+    model, _ = build(write_corpus(tmp_path / "c"), **recipe.model.settings())
+    assert (model.config.copy_mechanism, model.config.max_turn_recency, model.config.decoder_layers) == (False, 3, 1)
+    assert model.pointer is None and model.encoder.turn_recency.num_embeddings == 4
 
 
 def test_shipped_recipes_load(tmp_path, monkeypatch):

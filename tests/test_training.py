@@ -38,10 +38,12 @@ class TinyConfig(PretrainedConfig):
 
 
 class TinyMultitask(PreTrainedModel):
-    """BERT encoder + one linear head per task; ``forward(task=...)`` returns that task's loss."""
+    """BERT encoder + one linear head per task; ``forward(task=...)`` returns that task's loss. Like the
+    project's model, it names its pretrained part and the heads that stay trainable under LoRA."""
 
     config_class = TinyConfig
     supports_gradient_checkpointing = True
+    lora_modules_to_save = ("response_head", "summary_head")
 
     def __init__(self, config: TinyConfig):
         super().__init__(config)
@@ -51,6 +53,9 @@ class TinyMultitask(PreTrainedModel):
         self.response_head = nn.Linear(config.hidden_size, TASK_LABELS["response"])
         self.summary_head = nn.Linear(config.hidden_size, TASK_LABELS["summary"])
         self.post_init()
+
+    def pretrained_parameter_prefixes(self) -> list[str]:
+        return ["encoder."]
 
     def forward(self, task, input_ids, attention_mask, labels=None):
         state = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state[:, 0]
@@ -115,7 +120,7 @@ def fake_scores(step_scores: list[float]):
 def trainer(recipe, tokenizer, evaluate_fn=None, **kwargs) -> Trainer:
     torch.manual_seed(0)
     return Trainer(recipe, TinyMultitask(TinyConfig()), tokenizer, make_data(), collate, evaluate_fn=evaluate_fn,
-                   pretrained_prefixes=["encoder."], **kwargs)
+                   **kwargs)
 
 
 def weights(model) -> dict[str, torch.Tensor]:
@@ -244,8 +249,7 @@ def test_gradient_checkpointing_and_bf16(tmp_path, tokenizer):
 
 def test_lora_trains_adapters_and_heads_and_merges(tmp_path, tokenizer):
     lora = {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["query", "value"]}
-    t = trainer(make_recipe(tmp_path, steps=4, lora=lora), tokenizer, fake_scores([1.0, 2.0]),
-                lora_modules_to_save=["response_head", "summary_head"])
+    t = trainer(make_recipe(tmp_path, steps=4, lora=lora), tokenizer, fake_scores([1.0, 2.0]))
     trainable = {n for n, p in t.accelerator.unwrap_model(t.model).named_parameters() if p.requires_grad}
     assert trainable and all("lora_" in n or "modules_to_save" in n for n in trainable)
     assert {g["owner"] for g in t.optimizer.param_groups} == {"new"}
@@ -269,20 +273,20 @@ def test_lora_trains_adapters_and_heads_and_merges(tmp_path, tokenizer):
 
 
 def test_task_without_examples_is_an_error(tmp_path, tokenizer):
-    from mtdialog.data.schema import DataError
+    from mtdialog.errors import ConfigError
 
     data = make_data()
     data["summary"] = []
-    with pytest.raises(DataError, match="tasks.summary: no training examples"):
+    with pytest.raises(ConfigError, match="tasks.summary: no training examples"):
         Trainer(make_recipe(tmp_path), TinyMultitask(TinyConfig()), tokenizer, data, collate)
 
 
 # ------------------------------------------------------------------------------ the real model
 def test_real_model_trains_evaluates_and_resumes_exactly(tmp_path, synth_corpus):
+    from mtdialog.evaluation import combined_score
     from mtdialog.models import MTDialogModel
     from mtdialog.pipeline import DialoguePipeline
     from mtdialog.train import main, register
-    from mtdialog.training.score import combined_score
 
     straight = write_real_recipe(tmp_path / "straight.yaml", synth_corpus, tmp_path / "straight", steps=6,
                                  eval_every=3, schedule="constant")
@@ -330,15 +334,14 @@ def test_zero_on_several_processes_refuses_a_trainable_batchnorm_backbone(tmp_pa
     gradients of processes with and without images, so the run is refused before it starts."""
     from tiny_model import build, write_corpus
 
-    from mtdialog.data.schema import DataError
-    from mtdialog.train import check_zero_data_parallel
+    from mtdialog.errors import ConfigError
 
     corpus = write_corpus(tmp_path / "corpus", n=1)
     trainable_bn, _ = build(corpus, vision={**TINY_MODEL["vision"], "freeze": False})  # resnet10t
-    with pytest.raises(DataError, match=r"model\.vision\.freeze: a trainable resnet10t \(BatchNorm\)"):
-        check_zero_data_parallel(trainable_bn, zero_stage=2, num_processes=2)
-    check_zero_data_parallel(trainable_bn, zero_stage=2, num_processes=1)
-    check_zero_data_parallel(trainable_bn, zero_stage=None, num_processes=2)  # DDP
+    with pytest.raises(ConfigError, match=r"model\.vision\.freeze: a trainable resnet10t \(BatchNorm\)"):
+        trainable_bn.check_data_parallel(zero_stage=2, num_processes=2)
+    trainable_bn.check_data_parallel(zero_stage=2, num_processes=1)
+    trainable_bn.check_data_parallel(zero_stage=None, num_processes=2)  # DDP
     for settings in ({"freeze": True}, {"model": "convnext_atto", "freeze": False}):
         model, _ = build(corpus, vision={**TINY_MODEL["vision"], **settings})
-        check_zero_data_parallel(model, zero_stage=3, num_processes=2)
+        model.check_data_parallel(zero_stage=3, num_processes=2)

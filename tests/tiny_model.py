@@ -12,11 +12,11 @@ import torch
 import yaml
 from PIL import Image
 
-from mtdialog.data.batching import TaskDataset, collate
-from mtdialog.data.encoding import SessionEncoder, corpus_image_loader
+from mtdialog.data.images import image_loader
 from mtdialog.data.native import Corpus, CorpusWriter, KBEntry
 from mtdialog.data.schema import Session
-from mtdialog.models import MTDialogModel, build_model_and_tokenizer
+from mtdialog.models import MTDialogModel, MTDialogProcessor, TaskDataset, build_model_and_tokenizer
+from mtdialog.tasks import BUILTIN_TASKS
 
 TINY_MODEL = {
     "text_encoder": {"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
@@ -64,23 +64,25 @@ def write_corpus(root, n: int = 4) -> Corpus:
     return Corpus(root)
 
 
-def build(corpus: Corpus, **overrides) -> tuple[MTDialogModel, object]:
+def build(corpus: Corpus, tasks=BUILTIN_TASKS, **overrides) -> tuple[MTDialogModel, object]:
     torch.manual_seed(0)
-    return build_model_and_tokenizer({**copy.deepcopy(TINY_MODEL), **overrides}, corpus)
+    return build_model_and_tokenizer({**copy.deepcopy(TINY_MODEL), **overrides}, corpus, tasks)
 
 
-def make_batch(task: str, model, tokenizer, corpus: Corpus, n: int = 3, **encoder_kwargs) -> dict:
-    encoder = SessionEncoder(tokenizer, model.config, kb=corpus.kb(), image_loader=corpus_image_loader(corpus),
-                             **encoder_kwargs)
-    dataset = TaskDataset(task, list(corpus.sessions("train")), encoder)
-    return collate([dataset[i] for i in range(min(n, len(dataset)))])
+def make_processor(model, tokenizer, corpus: Corpus, **kwargs) -> MTDialogProcessor:
+    return MTDialogProcessor(tokenizer, model.config, kb=corpus.kb(), image_loader=image_loader(corpus), **kwargs)
+
+
+def make_batch(task: str, model, tokenizer, corpus: Corpus, n: int = 3, **processor_kwargs) -> dict:
+    processor = make_processor(model, tokenizer, corpus, **processor_kwargs)
+    dataset = TaskDataset(task, processor, sessions=list(corpus.sessions("train")))
+    return processor.collate([dataset[i] for i in range(min(n, len(dataset)))])
 
 
 def write_real_recipe(path, corpus, out, **training) -> str:
     """A recipe training the project's model (test-sized) on ``corpus`` into ``out``."""
     recipe = {"model": copy.deepcopy(TINY_MODEL), "data": {"corpus": str(corpus)},
-              "tasks": {t: {"batch_size": 2} for t in ("response", "rewritable", "rewrite", "discourse",
-                                                         "summary", "image_category")},
+              "tasks": {t: {"batch_size": 2} for t in BUILTIN_TASKS},
               "training": {"output_dir": str(out), "steps": 4, "batch_size": 4, "log_every": 2, "eval_every": 2,
                            "save_every": 2, "warmup_new": 1, "lr_new": 1e-3, **training},
               "eval": {"max_sessions": 2, "batch_size": 8}}

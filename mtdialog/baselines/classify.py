@@ -7,21 +7,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mtdialog.baselines.common import gold, training_examples
 from mtdialog.data.schema import Session
 
 
 @dataclass
 class Majority:
-    """Predicts the most frequent gold value of ``task`` in the train split (ties: first seen)."""
+    """Predicts the most frequent gold value of the task in the train split (ties: first seen)."""
 
-    task: str
     label: Any
 
     @classmethod
-    def fit(cls, task: str, train: Sequence[Session]) -> Majority:
-        counts = Counter(gold(task, e) for e in training_examples(task, train))
-        return cls(task, counts.most_common(1)[0][0])
+    def fit(cls, task, train: Sequence[Session]) -> Majority:
+        """``task``: the :class:`~mtdialog.tasks.Task` whose examples and gold values are counted."""
+        counts = Counter(task.gold(e) for e in task.training_examples(train))
+        return cls(counts.most_common(1)[0][0])
 
     def predict(self, examples: Sequence) -> list:
         return [self.label] * len(examples)

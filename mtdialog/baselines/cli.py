@@ -7,28 +7,25 @@ import json
 import sys
 
 _EPILOG = """\
-baselines (NAME; a method name that only one task has also works, e.g. lead):
-  response-retrieval        most frequent train response of the nearest train query
-  rewritable-majority       majority rewritability of the train split
-  rewrite-copy-query        the query text itself
-  rewrite-retrieval         most frequent train rewrite of the nearest rewritable train query
-  discourse-previous-edu    each EDU links to the previous one, most frequent train relation
-  summary-lead              first N characters of the dialogue (N = mean train summary length)
-  summary-lexrank           most central utterances (LexRank) up to N characters
-  image-category-majority   majority image category of the train split
-  all                       every baseline; prints one table per task (the paper's layouts)
+baselines: NAME is TASK-METHOD (a method name that only one task has also works, e.g. lead):
+{names}
+  all  every baseline; prints one table per task (the paper's layouts)
 
 Every baseline is fitted on the train split and predicts --split, one line per task example in the
-order of the task's examples (text line breaks become spaces; discourse: session JSONL)."""
+order of the task's examples (text line breaks become spaces; discourse: session JSONL).
+See docs/baselines.md for what each one does."""
 
 
 def register(subparsers) -> None:
+    from mtdialog.baselines.registry import baselines
+
+    names = "\n".join(f"  {name}" for name in baselines())
     p = subparsers.add_parser(
         "baseline", help="run a non-neural baseline (or all) and write or score its predictions",
         description="Fit a non-neural baseline on the train split of a native corpus, predict a split, "
                     "write the predictions (and the matching references) in the format `mtdialog score` "
                     "reads, and optionally score them.",
-        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=_EPILOG.format(names=names), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("name", metavar="NAME", help="a baseline name (below) or 'all'")
     p.add_argument("--corpus", required=True, metavar="DIR", help="native corpus directory")
     p.add_argument("--split", default="test", help="split to predict (default: test)")
@@ -47,6 +44,7 @@ def _log(message: str) -> None:
 
 def baseline_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mtdialog.baselines.registry import resolve
+    from mtdialog.errors import ConfigError
 
     if args.name == "all":
         if args.output or args.references:
@@ -54,7 +52,7 @@ def baseline_command(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         return _run_all(args)
     try:
         spec = resolve(args.name)
-    except ValueError as e:
+    except ConfigError as e:
         parser.error(str(e))
     if not args.output:
         parser.error("--output is required for a single baseline")
@@ -62,49 +60,39 @@ def baseline_command(args: argparse.Namespace, parser: argparse.ArgumentParser) 
 
 
 def _run_one(args: argparse.Namespace, spec) -> int:
-    from mtdialog.baselines.files import write_references, write_task_file
-    from mtdialog.baselines.run import run_baselines, score
-    from mtdialog.metrics.tables import format_table
+    from mtdialog.baselines.run import run_corpus_baselines
 
-    (run,) = run_baselines(args.corpus, args.split, [spec.name], scored=False,
-                            skip_invalid=args.skip_invalid, log=_log)
-    write_task_file(spec.task, run.predictions, run.examples, args.output)
-    _log(f"wrote {len(run.predictions)} {spec.task} predictions to {args.output}")
+    task = spec.task
+    (run,) = run_corpus_baselines(args.corpus, args.split, [spec.name], scored=args.score or args.json,
+                                  skip_invalid=args.skip_invalid, log=_log)
+    task.write_file(run.predictions, run.examples, args.output)
+    _log(f"wrote {len(run.predictions)} {task.name} predictions to {args.output}")
     if args.references:
-        write_references(spec.task, run.examples, args.references)
-        _log(f"wrote {len(run.examples)} {spec.task} references to {args.references}")
-    if args.score or args.json:
-        scores = score(spec.task, run.predictions, run.examples)
-        if args.json:
-            print(json.dumps({"baseline": spec.name, "task": spec.task, "split": args.split,
-                              "examples": len(run.examples), "scores": scores}, ensure_ascii=False, indent=2))
-        else:
-            print(format_table(spec.task, {spec.method: scores},
-                               note=f"{args.split}, {len(run.examples)} examples"))
+        task.write_references(run.examples, args.references)
+        _log(f"wrote {len(run.examples)} {task.name} references to {args.references}")
+    if args.json:
+        print(json.dumps({"baseline": spec.name, "task": task.name, "split": args.split,
+                          "examples": len(run.examples), "scores": run.scores}, ensure_ascii=False, indent=2))
+    elif args.score:
+        print(task.table({spec.method: run.scores}, note=f"{args.split}, {len(run.examples)} examples"))
     return 0
 
 
 def _run_all(args: argparse.Namespace) -> int:
-    from mtdialog.baselines.run import run_baselines
-    from mtdialog.metrics.tables import TABLES, format_table
+    from mtdialog.baselines.run import run_corpus_baselines, scores_by_task
+    from mtdialog.tasks import get_task
 
-    runs = run_baselines(args.corpus, args.split, skip_missing=True, skip_invalid=args.skip_invalid, log=_log)
+    runs = run_corpus_baselines(args.corpus, args.split, skip_missing=True, skip_invalid=args.skip_invalid,
+                                log=_log)
+    scores = scores_by_task(runs)
+    examples = {r.spec.task.name: len(r.examples) for r in runs}
     if args.json:
         print(json.dumps({
-            "split": args.split,
-            "scores": {task: {r.spec.method: r.scores for r in runs if r.spec.task == task}
-                       for task in TABLES if any(r.spec.task == task for r in runs)},
-            "examples": {r.spec.task: len(r.examples) for r in runs},
+            "split": args.split, "scores": scores, "examples": examples,
             "seconds": {r.spec.name: {"fit": round(r.fit_seconds, 3), "predict": round(r.predict_seconds, 3)}
                         for r in runs},
         }, ensure_ascii=False, indent=2))
         return 0
-    tables = []
-    for task in TABLES:
-        task_runs = [r for r in runs if r.spec.task == task]
-        if task_runs:
-            tables.append(format_table(task, {r.spec.method: r.scores for r in task_runs},
-                                       note=f"{args.split}, {len(task_runs[0].examples)} examples"))
-    print("\n\n".join(tables))
+    print("\n\n".join(get_task(task).table(rows, note=f"{args.split}, {examples[task]} examples")
+                      for task, rows in scores.items()))
     return 0
-

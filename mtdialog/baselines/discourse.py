@@ -6,9 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mtdialog.baselines.common import training_examples
 from mtdialog.data.schema import DataError, Relation, Session
-from mtdialog.data.tasks import DiscourseExample
 
 
 @dataclass
@@ -19,11 +17,12 @@ class PreviousEDU:
     relation: str
 
     @classmethod
-    def fit(cls, train: Sequence[Session]) -> PreviousEDU:
-        counts = Counter(r.type for e in training_examples("discourse", train) for r in e.relations)
+    def fit(cls, task, train: Sequence[Session]) -> PreviousEDU:
+        """``task``: the discourse task, whose training examples hold the relations counted."""
+        counts = Counter(r.type for e in task.training_examples(train) for r in e.relations)
         if not counts:
             raise DataError("discourse annotations hold no relations to fit on", field="annotations.discourse")
         return cls(counts.most_common(1)[0][0])
 
-    def predict(self, examples: Sequence[DiscourseExample]) -> list[list[Relation]]:
+    def predict(self, examples: Sequence) -> list[list[Relation]]:
         return [[Relation(i - 1, i, self.relation) for i in range(1, len(e.edus))] for e in examples]

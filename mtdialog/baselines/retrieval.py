@@ -16,9 +16,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import pairwise_distances_argmin
 
-from mtdialog.baselines.common import training_examples
 from mtdialog.data.schema import Session, Turn
-from mtdialog.data.tasks import ResponseExample, RewriteExample
 
 
 def query_text(context: Sequence[Turn]) -> str:
@@ -77,19 +75,17 @@ class NearestQuery:
 
 @dataclass
 class QueryRetrieval:
-    """For ``task`` ``"response"`` or ``"rewrite"``: the most frequent train target of the nearest
-    train query."""
+    """For a task whose examples have a ``context`` and a text ``target`` (response, rewrite): the most
+    frequent train target of the nearest train query."""
 
-    task: str
     index: NearestQuery
 
     @classmethod
-    def fit(cls, task: str, train: Sequence[Session]) -> QueryRetrieval:
-        examples = training_examples(task, train)
-        return cls(task, NearestQuery([query_text(e.context) for e in examples],
-                                      [e.target for e in examples]))
+    def fit(cls, task, train: Sequence[Session]) -> QueryRetrieval:
+        examples = task.training_examples(train)
+        return cls(NearestQuery([query_text(e.context) for e in examples], [e.target for e in examples]))
 
-    def predict(self, examples: Sequence[ResponseExample | RewriteExample]) -> list[str]:
+    def predict(self, examples: Sequence) -> list[str]:
         return self.index.lookup([query_text(e.context) for e in examples])
 
 
@@ -98,8 +94,8 @@ class CopyQuery:
     """The query turn's own text as its rewrite (empty for an image-only turn: it scores 0)."""
 
     @classmethod
-    def fit(cls, train: Sequence[Session]) -> CopyQuery:
+    def fit(cls, task, train: Sequence[Session]) -> CopyQuery:
         return cls()
 
-    def predict(self, examples: Sequence[RewriteExample]) -> list[str]:
+    def predict(self, examples: Sequence) -> list[str]:
         return [e.session.turns[e.turn].text for e in examples]

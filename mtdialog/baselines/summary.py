@@ -13,9 +13,7 @@ import networkx as nx
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from mtdialog.baselines.common import training_examples
 from mtdialog.data.schema import Session
-from mtdialog.data.tasks import SummaryExample
 
 
 def dialogue_text(session: Session) -> str:
@@ -23,7 +21,7 @@ def dialogue_text(session: Session) -> str:
     return "".join(turn.text for turn in session.turns)
 
 
-def summary_budget(examples: Sequence[SummaryExample]) -> int:
+def summary_budget(examples: Sequence) -> int:
     """The mean summary length in characters, rounded (at least 1)."""
     return max(1, round(sum(len(e.target) for e in examples) / len(examples)))
 
@@ -35,10 +33,10 @@ class Lead:
     budget: int
 
     @classmethod
-    def fit(cls, train: Sequence[Session]) -> Lead:
-        return cls(summary_budget(training_examples("summary", train)))
+    def fit(cls, task, train: Sequence[Session]) -> Lead:
+        return cls(summary_budget(task.training_examples(train)))
 
-    def predict(self, examples: Sequence[SummaryExample]) -> list[str]:
+    def predict(self, examples: Sequence) -> list[str]:
         return [dialogue_text(e.session)[: self.budget] for e in examples]
 
 
@@ -59,8 +57,8 @@ class LexRank:
     damping: float = 0.85
 
     @classmethod
-    def fit(cls, train: Sequence[Session], *, threshold: float = 0.1, damping: float = 0.85) -> LexRank:
-        examples = training_examples("summary", train)
+    def fit(cls, task, train: Sequence[Session], *, threshold: float = 0.1, damping: float = 0.85) -> LexRank:
+        examples = task.training_examples(train)
         vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), dtype=np.float32)
         utterances = [t.text for e in examples for t in e.session.turns if t.text]
         vectorizer.fit(utterances or [" "])  # " ": a vocabulary even if every summarized turn is image-only
@@ -91,5 +89,5 @@ class LexRank:
             left -= len(chosen[i])
         return "".join(chosen[i] for i in sorted(chosen))
 
-    def predict(self, examples: Sequence[SummaryExample]) -> list[str]:
+    def predict(self, examples: Sequence) -> list[str]:
         return [self.summarize(e.session) for e in examples]

@@ -1,13 +1,17 @@
 """Images of a native corpus: loading as RGB, explicit placeholders, and a full-decode check.
 
-A corpus opened with ``images="placeholder"`` keeps going when an image is missing or cannot be
-decoded: :func:`load_image` then returns :func:`placeholder_image` (mid-grey with a red cross, marked
-in ``Image.info``) and records the problem on the corpus, so nothing is replaced silently.
+:func:`image_loader` is the one way to load images by id, for training, evaluation and prediction
+alike: from a corpus (or a session file read as one, ``Corpus.from_file``) or an image directory,
+through one directory listing. A corpus opened with ``images="placeholder"`` keeps going when an
+image is missing or cannot be decoded: :func:`load_image` then returns :func:`placeholder_image`
+(mid-grey with a red cross, marked in ``Image.info``) and records the problem on the corpus, so
+nothing is replaced silently.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,6 +21,8 @@ from tqdm import tqdm
 from mtdialog.data.native import Corpus
 from mtdialog.data.schema import DataError
 
+#: ``load(image_id) -> PIL RGB image``.
+ImageLoader = Callable[[str], Image.Image]
 PLACEHOLDER_SIZE = (224, 224)
 PLACEHOLDER_KEY = "mtdialog_placeholder"
 _BATCH = 512  # images in flight at once
@@ -72,6 +78,13 @@ def load_image(corpus: Corpus, image_id: str) -> Image.Image:
             raise
         corpus.image_problems.setdefault(image_id, e)
         return placeholder_image(image_id)
+
+
+def image_loader(source: Corpus | str | Path) -> ImageLoader:
+    """Images by id from a corpus (its placeholder mode applies) or from a directory of
+    ``<image id>.<ext>`` files; a missing or undecodable image is a :class:`DataError`."""
+    corpus = source if isinstance(source, Corpus) else Corpus.images_in(source)
+    return lambda image_id: load_image(corpus, image_id)
 
 
 def _decode(path: Path) -> DataError | None:

@@ -28,6 +28,8 @@ from mtdialog.data.labels import IMAGE_CATEGORIES, JDDC21_RELATIONS
 from mtdialog.data.schema import DataError, Session, SkipReport, build_records, type_name
 
 SPLITS = ("train", "valid", "test")
+#: The one split of a corpus read from a single session file (:meth:`Corpus.from_file`).
+INPUT_SPLIT = "input"
 FORMAT_VERSION = "1.0"
 
 #: How a reader treats image ids without a readable file: ``check`` makes them errors, ``placeholder``
@@ -172,18 +174,59 @@ class Corpus:
         self._index: dict[str, str] | None = None
         self._duplicate_files: list[str] = []
         self._seen: dict[str, dict[str, int]] = {}
+        self._split_files: dict[str, Path] | None = None
+        self._images_dir = self.root / "images"
+        self._kb_path = self.root / "kb.jsonl"
+        self._check_labels = True
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, images_dir: str | Path | None = None, kb: str | Path | None = None,
+                  images: str = "check") -> Corpus:
+        """One native session JSONL file read as a corpus with the single split ``"input"``, with the same
+        checks as a corpus split: images from ``images_dir`` (default: ``images/`` beside the file), the
+        knowledge base from ``kb`` (default: ``kb.jsonl`` beside the file, if there is one). Labels are
+        checked only against a ``meta.json`` beside the file."""
+        path = Path(path)
+        if not path.is_file():
+            raise DataError("input file does not exist", path=str(path))
+        if kb is not None and not Path(kb).is_file():
+            raise DataError("knowledge-base file does not exist", path=str(kb))
+        corpus = cls(path.parent, images=images)
+        corpus._split_files = {INPUT_SPLIT: path}
+        corpus._images_dir = Path(images_dir) if images_dir is not None else path.parent / "images"
+        corpus._kb_path = Path(kb) if kb is not None else path.parent / "kb.jsonl"
+        corpus._check_labels = (path.parent / "meta.json").exists()
+        return corpus
+
+    @classmethod
+    def images_in(cls, directory: str | Path, *, images: str = "check") -> Corpus:
+        """A directory of ``<image id>.<ext>`` files (and no sessions) as a corpus, to load its images."""
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise DataError("image directory does not exist", path=str(directory))
+        corpus = cls(directory.parent, images=images)
+        corpus._split_files, corpus._images_dir = {}, directory
+        return corpus
 
     @property
     def splits(self) -> list[str]:
         """The splits present on disk, in train/valid/test order."""
+        if self._split_files is not None:
+            return list(self._split_files)
         return [s for s in SPLITS if self.split_path(s).exists()]
 
     def split_path(self, split: str) -> Path:
+        if self._split_files is not None and split in self._split_files:
+            return self._split_files[split]
         return self.root / f"sessions.{split}.jsonl"
 
     @property
     def images_dir(self) -> Path:
-        return self.root / "images"
+        return self._images_dir
+
+    @property
+    def kb_path(self) -> Path:
+        return self._kb_path
 
     # ------------------------------------------------------------------------------------- sessions
     def sessions(self, split: str, *, skip_invalid: bool = False,
@@ -202,11 +245,11 @@ class Corpus:
         seen: dict[str, int] = {}
         self._seen[split] = seen
         def build(record: Any, number: int) -> Session:
-            session = Session.from_dict(record, relation_labels=self.relation_labels,
-                                        image_categories=self.image_categories)
+            session = Session.from_dict(record, relation_labels=self.relation_labels if self._check_labels else None,
+                                        image_categories=self.image_categories if self._check_labels else None)
             self._check_unique(session.session_id, split, seen)
             if self.images != "ignore":
-                self._check_images(session, path, number)
+                self.check_images(session, path, line=number)
             seen[session.session_id] = number
             return session
 
@@ -220,7 +263,10 @@ class Corpus:
                 raise DataError(f"duplicate session id {session_id!r} (first at "
                                 f"{self.split_path(other)}:{ids[session_id]})", field="session_id")
 
-    def _check_images(self, session: Session, path: Path, number: int) -> None:
+    def check_images(self, session: Session, path: str | Path, *, line: int | None = None,
+                     record: int | None = None) -> None:
+        """Every image of ``session`` (read from ``path`` at ``line`` or ``record``) must have a readable
+        file: a :class:`DataError` naming the turn and image, or in ``placeholder`` mode a recorded problem."""
         index = self.image_index
         for i, turn in enumerate(session.turns):
             for j, image_id in enumerate(turn.images):
@@ -230,7 +276,7 @@ class Corpus:
                     problem = f"image {image_id!r} cannot be decoded ({self.unreadable_images[image_id]})"
                 else:
                     problem = f"image {image_id!r} has no file in {self.images_dir}"
-                error = DataError(problem, path=str(path), line=number, field=f"turns[{i}].images[{j}]")
+                error = DataError(problem, path=str(path), line=line, record=record, field=f"turns[{i}].images[{j}]")
                 if self.images == "check":
                     raise error
                 self.image_problems.setdefault(image_id, error)
@@ -239,7 +285,7 @@ class Corpus:
     def kb_entries(self, *, skip_invalid: bool = False,
                    report: SkipReport | None = None) -> Iterator[KBEntry]:
         """Stream ``kb.jsonl`` in file order (nothing if absent); a repeated product id is an error."""
-        path = self.root / "kb.jsonl"
+        path = self.kb_path
         if not path.exists():
             return
         report = self.skipped if report is None else report

@@ -16,31 +16,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from mtdialog.errors import DataError
+
 SPEAKERS = ("Q", "A")
-
-
-class DataError(ValueError):
-    """Bad input, located: ``path:line: field: message`` (``line`` may be a record number)."""
-
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
-                 field: str | None = None, record: int | None = None):
-        super().__init__(message)
-        self.message, self.path, self.line, self.field, self.record = message, path, line, field, record
-
-    def located(self, *, path: str | None = None, line: int | None = None,
-                record: int | None = None) -> DataError:
-        """This error with a location filled in where it had none."""
-        return DataError(self.message, path=self.path or path, line=self.line or line,
-                         field=self.field, record=self.record if self.record is not None else record)
-
-    def __str__(self) -> str:
-        where = self.path or ""
-        if self.line is not None:
-            where += f":{self.line}"
-        if self.record is not None:
-            where += f": record {self.record}"
-        parts = [p for p in (where.lstrip(":").strip(), self.field, self.message) if p]
-        return ": ".join(parts)
 
 
 @dataclass

@@ -1,12 +1,11 @@
-"""Reading prediction and reference files for ``mtdialog score``, and scoring them per task.
+"""Readers of prediction and reference files, for ``mtdialog score`` (each task picks its format).
 
-Generation tasks (``response``, ``rewrite``, ``summary``): UTF-8 text, one example per line (a line
-may be empty: an empty prediction scores 0). ``rewritable``: one ``0``/``1``/``true``/``false`` per
-line. ``image-category``: one label of the corpus's category set per line. ``discourse``: native
+Text: UTF-8, one example per line (a line may be empty: an empty prediction scores 0). Booleans: one
+``0``/``1``/``true``/``false`` per line. Labels: one label of a known set per line. Discourse: native
 session JSONL (each session's ``annotations.discourse`` holds its relations; sessions are matched by
 ``session_id``) or STAC / Molweni JSON (a JSON array of dialogues, matched by position); the format
 is recognised from the first character (``[`` or ``{``). Every problem raises
-:class:`~mtdialog.data.schema.DataError` naming the file, the line (or record) and the field.
+:class:`~mtdialog.errors.DataError` naming the file, the line (or record) and the field.
 """
 
 from __future__ import annotations
@@ -15,13 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mtdialog.data.labels import IMAGE_CATEGORIES, JDDC21_RELATIONS
 from mtdialog.data.native import read_jsonl
-from mtdialog.data.schema import DataError, Relation, Session
-from mtdialog.metrics import classification, discourse, text
+from mtdialog.data.schema import Relation, Session
+from mtdialog.errors import DataError
 
-GENERATION_TASKS = ("response", "rewrite", "summary")
-TASKS = ("response", "rewrite", "rewritable", "discourse", "summary", "image-category")
 _BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
 
 
@@ -75,7 +71,7 @@ def read_labels(path: Path, allowed: Sequence[str]) -> list[str]:
     for number, line in enumerate(read_lines(path), start=1):
         label = line.strip()
         if label not in known:
-            raise DataError(f"unknown label {label!r} (expected one of the {len(known)} categories of the "
+            raise DataError(f"unknown label {label!r} (expected one of the {len(known)} labels of the "
                             "corpus)", path=str(path), line=number, field="label")
         out.append(label)
     return out
@@ -144,62 +140,3 @@ def read_discourse(path: Path, labels: Sequence[str]) -> tuple[str, list[Discour
         return "native", _native_discourse(path, labels)
     raise DataError("expected native session JSONL (lines of {...}) or a STAC JSON array ([...])",
                     path=str(path), line=1)
-
-
-def _same_count(predictions: Path, n_pred: int, references: Path, n_ref: int, unit: str) -> None:
-    if n_pred != n_ref:
-        raise DataError(f"{n_pred} {unit} but the references ({references}) have {n_ref}", path=str(predictions))
-
-
-def _score_discourse(predictions: Path, references: Path, labels: Sequence[str]) -> Scored:
-    gold_format, gold = read_discourse(references, labels)
-    pred_format, pred = read_discourse(predictions, labels)
-    if pred_format != gold_format:
-        raise DataError(f"{pred_format} format but the references ({references}) are {gold_format}",
-                        path=str(predictions))
-    if gold_format == "native":
-        by_id = {s.key: s for s in pred}
-        missing = [s.key for s in gold if s.key not in by_id]
-        if missing:
-            raise DataError(f"no prediction for session {missing[0]!r} ({len(missing)} missing)",
-                            path=str(predictions), field="session_id")
-        gold_ids = {s.key for s in gold}
-        extra = [s for s in pred if s.key not in gold_ids]
-        if extra:
-            raise extra[0].error(f"session {extra[0].key!r} is not in the references ({len(extra)} such)",
-                                 "session_id")
-        pred = [by_id[s.key] for s in gold]
-    else:
-        _same_count(predictions, len(pred), references, len(gold), "dialogues")
-    for p, g in zip(pred, gold):
-        if p.n_edus != g.n_edus:
-            raise p.error(f"{p.n_edus} EDUs but the reference ({g.where}) has {g.n_edus}", "edus")
-    scores = discourse.discourse_scores([p.relations for p in pred], [g.relations for g in gold],
-                                        [g.n_edus for g in gold])
-    notes = [f"{n} relation(s) of {path} with x >= y or a repeated (x, y) pair are not scored"
-             for path, n in ((references, sum(g.unscored for g in gold)),
-                             (predictions, sum(p.unscored for p in pred))) if n]
-    return Scored(scores, len(gold), [discourse.CONVENTION], notes)
-
-
-def score_files(task: str, predictions: Path, references: Path, *, bleu_tokenize: str = "char",
-                relation_labels: Sequence[str] = JDDC21_RELATIONS,
-                image_categories: Sequence[str] = IMAGE_CATEGORIES) -> Scored:
-    """Read both files of ``task`` and score them (see the module docstring for the formats)."""
-    if task in GENERATION_TASKS:
-        pred, gold = read_lines(predictions), read_lines(references)
-        _same_count(predictions, len(pred), references, len(gold), "lines")
-        return Scored(text.generation_scores(pred, gold, bleu_tokenize=bleu_tokenize), len(gold),
-                      text.conventions(bleu_tokenize))
-    if task == "rewritable":
-        pred, gold = read_booleans(predictions), read_booleans(references)
-        _same_count(predictions, len(pred), references, len(gold), "lines")
-        return Scored(classification.binary_scores(pred, gold), len(gold), [classification.BINARY_CONVENTION])
-    if task == "image-category":
-        pred, gold = read_labels(predictions, image_categories), read_labels(references, image_categories)
-        _same_count(predictions, len(pred), references, len(gold), "lines")
-        return Scored(classification.classification_scores(pred, gold), len(gold),
-                      [classification.CLASSIFICATION_CONVENTION])
-    if task == "discourse":
-        return _score_discourse(predictions, references, relation_labels)
-    raise ValueError(f"unknown task {task!r} (expected one of {', '.join(TASKS)})")

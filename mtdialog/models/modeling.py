@@ -1,21 +1,23 @@
-"""``MTDialogModel``: one encoder, three heads and one decoder for the four JDDC 2.1 tasks.
+"""``MTDialogModel``: one encoder, a head per task and one decoder for the four JDDC 2.1 tasks.
 
 ::
 
     dialogue tokens + [IMG] slots --(DialogueEncoder: text encoder + timm visual encoder)--> memory (B, M, H)
-        memory -> RewritabilityHead           rewritable          (turn span)
-        memory -> ImageCategoryHead           image_category      (image span)
-        memory -> DiscourseParser             discourse           (EDU spans)
+        memory -> heads[task]                 rewritable, image_category (SpanClassifier), discourse
+                                              (DiscourseParser), and any task with a head of its own
         memory -> GenerationDecoder + prompt  response / rewrite / summary (+ PointerGenerator copying)
 
-``model(**batch)`` runs the head of ``batch["task"]`` and returns an :class:`MTDialogOutput` whose
-``loss`` is that task's loss. The model is an encoder-decoder for ``transformers`` generation:
-``generate`` (greedy, beam search) works with ``encoder_outputs`` or with raw encoder inputs, and
-:meth:`MTDialogModel.generate_text` runs a generation task's batch end to end.
+The tasks the model answers are ``config.tasks``; each builds its head (``Task.build_head``) or, for
+a generation task, has a decoder prompt token (``config.task_prompts``). ``model(**batch)`` runs the
+head of ``batch["task"]`` and returns an :class:`MTDialogOutput` whose ``loss`` is that task's loss.
+The model is an encoder-decoder for ``transformers`` generation: ``generate`` (greedy, beam search)
+works with ``encoder_outputs`` or with raw encoder inputs, and :meth:`MTDialogModel.generate_text`
+runs a generation task's batch end to end.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
@@ -26,13 +28,15 @@ from transformers import initialization as init
 from transformers.cache_utils import Cache
 
 from mtdialog.compat import CACHE_NAME
+from mtdialog.errors import ConfigError
 from mtdialog.models.configuration import MTDialogConfig
 from mtdialog.models.decoder import GenerationDecoder, PointerGenerator
 from mtdialog.models.encoder import DialogueEncoder
-from mtdialog.models.heads import DiscourseParser, ImageCategoryHead, RewritabilityHead
+from mtdialog.models.heads import DiscourseParser
 from mtdialog.models.outputs import DialogueEncoderOutput, MTDialogOutput
+from mtdialog.models.vision import FeatureCache
+from mtdialog.tasks import get_task
 
-GENERATION_TASKS = ("response", "rewrite", "summary")
 #: Batch keys the encoder reads.
 ENCODER_INPUTS = ("input_ids", "attention_mask", "pixel_values", "image_features", "memory_index", "memory_mask")
 
@@ -70,11 +74,8 @@ class MTDialogModel(PreTrainedModel, GenerationMixin):
         name = next(n for n, m in self.named_modules() if m is embeddings)
         self._tied_weights_keys = {"lm_head.weight": f"{name}.weight"}
         self.pointer = PointerGenerator(self.config.hidden_size) if self.config.copy_mechanism else None
-        hidden, dropout = self.config.hidden_size, self.config.classifier_dropout
-        self.rewritable_head = RewritabilityHead(hidden, dropout)
-        self.image_category_head = ImageCategoryHead(hidden, len(self.config.image_categories), dropout)
-        self.discourse_parser = DiscourseParser(hidden, len(self.config.relation_labels),
-                                                self.config.max_edu_distance, dropout)
+        heads = {name: get_task(name).build_head(self.config) for name in self.config.tasks}
+        self.heads = nn.ModuleDict({name: head for name, head in heads.items() if head is not None})
         self.post_init()
         generation = self.generation_config
         generation.decoder_start_token_id = self.config.decoder_start_token_id
@@ -122,6 +123,50 @@ class MTDialogModel(PreTrainedModel, GenerationMixin):
     def set_output_embeddings(self, value: nn.Linear) -> None:
         self.lm_head = value
 
+    # ------------------------------------------------------------------------------------ its facts
+    def pretrained_parameter_prefixes(self) -> list[str]:
+        """Parameter-name prefixes of the pretrained, trainable modules (trained with ``lr_encoder``): the
+        text encoder when loaded by name, the visual backbone when its weights were loaded and it is
+        not frozen."""
+        config = self.config
+        out = ["encoder.text."] if config.text_encoder_name else []
+        if (not self.text_only and not config.vision_freeze
+                and (config.vision_pretrained or config.vision_weights_file)):
+            out.append("encoder.vision.backbone.")
+        return out
+
+    @property
+    def lora_modules_to_save(self) -> list[str]:
+        """Modules that stay fully trainable under LoRA: the task heads and the visual projection."""
+        heads = [f"heads.{name}" for name in self.heads]
+        return heads if self.text_only else heads + ["projector.0", "projector.2"]
+
+    def check_data_parallel(self, *, zero_stage: int | None, num_processes: int) -> None:
+        """Refuse a trainable BatchNorm backbone under DeepSpeed ZeRO with several processes.
+
+        ZeRO reduces gradients in the order each process produces them, so all processes must
+        back-propagate through the same graph. A batch without images runs the backbone on an empty
+        batch, where BatchNorm takes another path (its weight and bias gradients come in the other
+        order): ZeRO would then add mismatched gradients without any error. DDP matches gradients by
+        parameter and is not affected.
+        """
+        if not zero_stage or num_processes < 2 or self.text_only or self.config.vision_freeze:
+            return
+        norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
+        if any(isinstance(m, norms) for m in self.encoder.vision.backbone.modules()):
+            raise ConfigError(f"a trainable {self.config.vision_model} (BatchNorm) backbone cannot be trained by "
+                              f"DeepSpeed ZeRO on {num_processes} processes: batches without images change its "
+                              "gradient order; freeze it (model.vision.freeze: true), choose a backbone without "
+                              "BatchNorm, or launch with DDP (recipes/accelerate/multi_gpu.yaml)",
+                              field="model.vision.freeze")
+
+    def feature_cache(self, root: str | Path) -> FeatureCache | None:
+        """A cache of the frozen backbone's image features under ``root`` (``None`` when the model has no
+        frozen visual encoder, whose features could then change)."""
+        if self.text_only or not self.config.vision_freeze:
+            return None
+        return FeatureCache(root, self.encoder.vision)
+
     # ------------------------------------------------------------------------------------ forward
     def forward(
         self,
@@ -134,71 +179,56 @@ class MTDialogModel(PreTrainedModel, GenerationMixin):
         memory_mask: torch.LongTensor | None = None,
         decoder_input_ids: torch.LongTensor | None = None,
         labels: torch.LongTensor | None = None,
-        turn_spans: torch.LongTensor | None = None,
-        image_spans: torch.LongTensor | None = None,
-        edu_spans: torch.LongTensor | None = None,
-        edu_speakers: torch.LongTensor | None = None,
-        edu_mask: torch.LongTensor | None = None,
-        link_labels: torch.LongTensor | None = None,
-        relation_labels: torch.LongTensor | None = None,
         encoder_outputs: DialogueEncoderOutput | None = None,
         cache: Cache | None = None,
         past_key_values: Cache | None = None,
         use_cache: bool | None = None,
-        **kwargs: Any,
+        **head_inputs: Any,
     ) -> MTDialogOutput:
         r"""
-        Run the head of ``task`` (or, with ``decoder_input_ids`` and no task, the decoder as ``generate``
-        calls it).
+        Run the head of ``task``, or the decoder for a generation task (and, with ``decoder_input_ids``
+        and no task, as ``generate`` calls it).
 
         Encoder inputs: ``input_ids``/``attention_mask (R, L)``; images as ``pixel_values (N, 3, h, w)``
         or cached ``image_features (N, T, F)`` in ``[IMG]`` order; for windowed sessions
         ``memory_index``/``memory_mask (B, M)``. Or a precomputed ``encoder_outputs``. ``cache``: the
         decoder's key/value cache during generation (``past_key_values`` before transformers 5.24).
 
-        Task inputs (spans are ``[start, end)`` memory positions):
-            response / rewrite / summary: ``decoder_input_ids (B, T)`` (prompt token + target),
+        Task inputs (spans are ``[start, end)`` memory positions; ``Task.collate`` makes them):
+            generation tasks: ``decoder_input_ids (B, T)`` (prompt token + target),
                 ``labels (B, T)`` (target + ``[EOS]``, -100 on padding).
-            rewritable: ``turn_spans (B, 2)``, ``labels (B,)`` (1 = rewritable).
-            image_category: ``image_spans (B, 2)``, ``labels (B,)`` category ids.
+            rewritable, image_category (``SpanClassifier``): ``spans (B, 2)``, ``labels (B,)`` label ids.
             discourse: ``edu_spans (B, E, 2)``, ``edu_speakers (B, E)`` (0 = Q, 1 = A), ``edu_mask (B, E)``,
                 ``link_labels (B, E, E+1)``, ``relation_labels (B, E, E+1)`` (see ``DiscourseParser``).
+            a task with a head of its own: the fields its ``collate`` gives, passed to the head.
+        Other keywords that ``generate`` passes (``output_attentions``, ...) are ignored by the decoder.
         """
         if encoder_outputs is None:
             encoder_outputs = self.encoder(input_ids, attention_mask, pixel_values, image_features,
                                            memory_index, memory_mask)
         memory = encoder_outputs.last_hidden_state
+        if task in self.heads:
+            if labels is not None:
+                head_inputs["labels"] = labels
+            output = self.heads[task](memory, **head_inputs)
+            output.encoder_last_hidden_state = memory
+            return output
+        if task is not None and task not in self.config.task_prompts:
+            raise ConfigError(f"the model does not answer task {task!r} (its tasks: {', '.join(self.config.tasks)})")
+        if decoder_input_ids is None:
+            raise ValueError(f"a {task} batch needs decoder_input_ids (to generate, use generate_text)")
         mask = getattr(encoder_outputs, "attention_mask", None)
         mask = attention_mask if mask is None else mask
-        task = task or ("generation" if decoder_input_ids is not None else None)
-
-        if task in GENERATION_TASKS or task == "generation":
-            if decoder_input_ids is None:
-                raise ValueError(f"a {task} batch needs decoder_input_ids (to generate, use generate_text)")
-            cache = (cache if cache is not None else past_key_values) if use_cache else None
-            states = self.decoder(self.get_input_embeddings()(decoder_input_ids), memory, mask, cache)
-            logits = self.lm_head(states)
-            if self.pointer is not None:
-                logits = self.pointer(states, logits, memory, *self._copy_source(encoder_outputs, input_ids, mask))
-            loss = None
-            if labels is not None:
-                loss = F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=-100,
-                                       label_smoothing=self.config.label_smoothing)
-            return MTDialogOutput(loss=loss, logits=logits, encoder_last_hidden_state=memory, **{CACHE_NAME: cache})
-        if task == "rewritable":
-            logits = self.rewritable_head(memory, turn_spans)
-        elif task == "image_category":
-            logits = self.image_category_head(memory, image_spans)
-        elif task == "discourse":
-            loss, link_logits, relation_logits, heads = self.discourse_parser(
-                memory, edu_spans, edu_speakers, edu_mask, link_labels, relation_labels)
-            return MTDialogOutput(loss=loss, logits=link_logits, link_logits=link_logits,
-                                  relation_logits=relation_logits, heads=heads, encoder_last_hidden_state=memory)
-        else:
-            raise ValueError(f"unknown task {task!r} (expected one of {', '.join(GENERATION_TASKS)}, "
-                             "rewritable, image_category, discourse)")
-        loss = F.cross_entropy(logits.float(), labels) if labels is not None else None
-        return MTDialogOutput(loss=loss, logits=logits, encoder_last_hidden_state=memory)
+        cache = (cache if cache is not None else past_key_values) if use_cache else None
+        states = self.decoder(self.get_input_embeddings()(decoder_input_ids), memory, mask, cache)
+        logits = self.lm_head(states)
+        if self.pointer is not None:
+            logits = self.pointer(states, logits, memory, *self._copy_source(encoder_outputs, input_ids, mask))
+        loss = None
+        if labels is not None:
+            loss = F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=-100,
+                                   label_smoothing=self.config.label_smoothing)
+        return MTDialogOutput(loss=loss, logits=logits, encoder_last_hidden_state=memory, **{CACHE_NAME: cache})
 
     def _copy_source(self, encoder_outputs, input_ids, mask) -> tuple[torch.Tensor, torch.Tensor]:
         """Token id of each memory slot ``(B, M)`` and whether the decoder may copy it (a text token)."""
@@ -214,14 +244,15 @@ class MTDialogModel(PreTrainedModel, GenerationMixin):
         """Generate for a collated batch of a generation task; returns token ids ``(B, T)`` after the
         prompt, ending in ``[EOS]`` and padded with ``[PAD]``.
 
-        The encoder runs once; ``generate`` then expands its memory for the beams.
+        The encoder runs once; ``generate`` then expands its memory for the beams. ``max_new_tokens``
+        defaults to the task's target cap plus the end token.
         """
         task = batch["task"]
-        if task not in GENERATION_TASKS:
+        if task not in self.config.task_prompts:
             raise ValueError(f"task {task!r} does not generate text")
         encoder_outputs = self.encoder(**{k: batch[k] for k in ENCODER_INPUTS if batch.get(k) is not None})
         if max_new_tokens is None:
-            max_new_tokens = (self.config.max_summary_length if task == "summary" else self.config.max_target_length) + 1
+            max_new_tokens = get_task(task).max_length(self.config) + 1
         prompt = self.config.token_id(self.config.task_prompts[task])
         sequences = self.generate(encoder_outputs=encoder_outputs, attention_mask=encoder_outputs.attention_mask,
                                   decoder_start_token_id=prompt, num_beams=num_beams,
@@ -229,4 +260,4 @@ class MTDialogModel(PreTrainedModel, GenerationMixin):
         return sequences[:, 1:]
 
 
-__all__ = ["ENCODER_INPUTS", "GENERATION_TASKS", "MTDialogModel"]
+__all__ = ["ENCODER_INPUTS", "MTDialogModel"]

@@ -22,6 +22,7 @@ from timm.data import create_transform, resolve_data_config
 from torch import nn
 from tqdm import tqdm
 
+from mtdialog.data.images import ImageLoader
 from mtdialog.models.configuration import MTDialogConfig
 from mtdialog.models.weights import (
     check_architecture,
@@ -29,8 +30,6 @@ from mtdialog.models.weights import (
     offline_source,
     resolve_weights_file,
 )
-
-ImageLoader = Callable[[str], Image.Image]
 
 
 def create_backbone(config: MTDialogConfig, *, load_weights: bool = False) -> nn.Module:
@@ -214,7 +213,6 @@ class FeatureCache:
 
 __all__ = [
     "FeatureCache",
-    "ImageLoader",
     "VisualEncoder",
     "create_backbone",
     "describe_backbone",

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mtdialog.data.schema import DataError
+from mtdialog.errors import ConfigError
 
 TRAINER_STATE = "trainer_state.json"
 ADAPTER_CONFIG = "adapter_config.json"
@@ -68,7 +68,7 @@ def find_training_state(path: str | Path) -> Path:
     for candidate in (path, path / "last"):
         if (candidate / TRAINER_STATE).is_file():
             return candidate
-    raise DataError(f"no training state here (expected {TRAINER_STATE} in it or in its last/)",
+    raise ConfigError(f"no training state here (expected {TRAINER_STATE} in it or in its last/)",
                     path=str(path))
 
 
@@ -113,6 +113,6 @@ def load_checkpoint(path: str | Path, from_pretrained: Callable[[str], Any], *, 
         return from_pretrained(str(path))
     base = path.parent / BASE_DIR
     if not base.is_dir():
-        raise DataError(f"LoRA adapter without its base model (expected {base})", path=str(path))
+        raise ConfigError(f"LoRA adapter without its base model (expected {base})", path=str(path))
     model = PeftModel.from_pretrained(from_pretrained(str(base)), str(path))
     return model.merge_and_unload() if merge else model

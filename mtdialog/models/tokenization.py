@@ -7,13 +7,14 @@ the special tokens it lacks. Either is saved with the checkpoint (``save_pretrai
 
 Special tokens: ``[PAD] [UNK] [CLS] [SEP] [BOS] [EOS]`` (roles), ``[IMG]`` (one image slot),
 ``[Q]``/``[A]`` (speaker of the turn that follows), ``[KB]`` (knowledge base), and the decoder
-prompts ``[RESP] [REWRITE] [SUMM]``. Text is always tokenized with ``split_special_tokens=True``, so
-a customer typing ``[IMG]`` gets characters, never a special token.
+prompt of each generation task (``[RESP] [REWRITE] [SUMM]`` for the built-in ones). Text is always
+tokenized with ``split_special_tokens=True``, so a customer typing ``[IMG]`` gets characters, never a
+special token.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
@@ -24,45 +25,54 @@ from mtdialog.data.schema import Session
 #: Tokenizer role -> token, for tokenizers that have no token in that role.
 ROLE_TOKENS = {"pad_token": "[PAD]", "unk_token": "[UNK]", "cls_token": "[CLS]", "sep_token": "[SEP]",
                "bos_token": "[BOS]", "eos_token": "[EOS]"}
-#: Tokens of the dialogue layout and the task prompts (added to every tokenizer).
-DIALOGUE_TOKENS = ("[IMG]", "[Q]", "[A]", "[KB]", "[RESP]", "[REWRITE]", "[SUMM]")
-SPECIAL_TOKENS = tuple(ROLE_TOKENS.values()) + DIALOGUE_TOKENS
+#: Tokens of the dialogue layout (added to every tokenizer, before the task prompts).
+LAYOUT_TOKENS = ("[IMG]", "[Q]", "[A]", "[KB]")
 
 
-def build_char_tokenizer(texts: Iterable[str], *, min_frequency: int = 1,
+def dialogue_tokens(prompts: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The layout tokens, then the decoder prompts (default: those of every registered generation task)."""
+    if prompts is None:
+        from mtdialog.tasks import GenerationTask, get_tasks
+
+        prompts = [task.prompt for task in get_tasks() if isinstance(task, GenerationTask)]
+    return LAYOUT_TOKENS + tuple(dict.fromkeys(prompts))
+
+
+def build_char_tokenizer(texts: Iterable[str], *, prompts: Sequence[str] | None = None, min_frequency: int = 1,
                          max_vocab: int | None = None) -> PreTrainedTokenizerFast:
     """A character-level tokenizer over ``texts``: characters seen at least ``min_frequency`` times
     (the ``max_vocab`` most frequent, special tokens included), others map to ``[UNK]``."""
+    extra = list(dialogue_tokens(prompts))
     tokenizer = Tokenizer(models.WordLevel(unk_token="[UNK]"))
     tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex(r"[\s\S]"), behavior="isolated")
     tokenizer.decoder = decoders.Fuse()
     trainer = trainers.WordLevelTrainer(vocab_size=max_vocab or 10**7, min_frequency=min_frequency,
-                                        special_tokens=list(SPECIAL_TOKENS), show_progress=False)
+                                        special_tokens=list(ROLE_TOKENS.values()) + extra, show_progress=False)
     tokenizer.train_from_iterator(texts, trainer=trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, clean_up_tokenization_spaces=False,
                                    model_max_length=10**6, **ROLE_TOKENS)
-    fast.add_special_tokens({"extra_special_tokens": list(DIALOGUE_TOKENS)})
+    fast.add_special_tokens({"extra_special_tokens": extra})
     return fast
 
 
-def add_dialogue_tokens(tokenizer: PreTrainedTokenizerBase) -> int:
+def add_dialogue_tokens(tokenizer: PreTrainedTokenizerBase, prompts: Sequence[str] | None = None) -> int:
     """Give ``tokenizer`` the role tokens it lacks and the dialogue tokens; returns how many were added
     (resize the text encoder's embeddings to ``len(tokenizer)`` afterwards)."""
     missing_roles = {role: token for role, token in ROLE_TOKENS.items() if getattr(tokenizer, role) is None}
-    return tokenizer.add_special_tokens({**missing_roles, "extra_special_tokens": list(DIALOGUE_TOKENS)},
+    return tokenizer.add_special_tokens({**missing_roles, "extra_special_tokens": list(dialogue_tokens(prompts))},
                                         replace_extra_special_tokens=False)
 
 
-def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
+def load_tokenizer(name_or_path: str, prompts: Sequence[str] | None = None) -> PreTrainedTokenizerBase:
     """A pretrained tokenizer (hub name or local path) with the dialogue special tokens added."""
     tokenizer = AutoTokenizer.from_pretrained(name_or_path)
-    add_dialogue_tokens(tokenizer)
+    add_dialogue_tokens(tokenizer, prompts)
     return tokenizer
 
 
-def special_token_ids(tokenizer: PreTrainedTokenizerBase) -> dict[str, int]:
+def special_token_ids(tokenizer: PreTrainedTokenizerBase, prompts: Sequence[str] | None = None) -> dict[str, int]:
     """Id of each dialogue token, as the model config stores them."""
-    ids = {token: tokenizer.convert_tokens_to_ids(token) for token in DIALOGUE_TOKENS}
+    ids = {token: tokenizer.convert_tokens_to_ids(token) for token in dialogue_tokens(prompts)}
     unknown = [t for t, i in ids.items() if i is None or i == tokenizer.unk_token_id]
     if unknown:
         raise ValueError(f"tokenizer lacks the dialogue tokens {unknown} (use add_dialogue_tokens)")
@@ -88,12 +98,12 @@ def kb_text(entry: KBEntry) -> str:
 
 
 __all__ = [
-    "DIALOGUE_TOKENS",
+    "LAYOUT_TOKENS",
     "ROLE_TOKENS",
-    "SPECIAL_TOKENS",
     "add_dialogue_tokens",
     "build_char_tokenizer",
     "corpus_texts",
+    "dialogue_tokens",
     "kb_text",
     "load_tokenizer",
     "special_token_ids",

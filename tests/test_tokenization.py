@@ -1,4 +1,5 @@
-"""Character tokenizer: round trip, noise codes, special tokens, save/load; pretrained tokenizers."""
+"""Character tokenizer: round trip, noise codes, special tokens (the tasks' prompts among them),
+save/load; pretrained tokenizers."""
 
 from __future__ import annotations
 
@@ -7,16 +8,19 @@ from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from mtdialog.data.native import KBEntry
 from mtdialog.data.schema import Session
-from mtdialog.data.tokenizer import (
-    DIALOGUE_TOKENS,
-    SPECIAL_TOKENS,
+from mtdialog.models.tokenization import (
+    ROLE_TOKENS,
     add_dialogue_tokens,
     build_char_tokenizer,
     corpus_texts,
+    dialogue_tokens,
     kb_text,
     load_tokenizer,
     special_token_ids,
 )
+
+DIALOGUE_TOKENS = dialogue_tokens()  # the layout tokens and the built-in tasks' prompts
+SPECIAL_TOKENS = tuple(ROLE_TOKENS.values()) + DIALOGUE_TOKENS
 
 TEXTS = ["您好#E-s57，有什么可以帮您？", "订单***已发货 <url>", "用户发起转人工|||好的 OK", "第二行\n换行"]
 
@@ -94,3 +98,11 @@ def test_corpus_texts_cover_turns_targets_and_the_kb():
     kb = {"p": KBEntry("p", "外套", [("外套", "颜色", "红色")])}
     assert list(corpus_texts([session], kb)) == ["问", "改写", "摘要", "外套；颜色:红色"]
     assert kb_text(kb["p"]) == "外套；颜色:红色"
+
+
+def test_a_new_generation_task_brings_its_prompt_token():
+    assert DIALOGUE_TOKENS == ("[IMG]", "[Q]", "[A]", "[KB]", "[RESP]", "[REWRITE]", "[SUMM]")
+    tokenizer = build_char_tokenizer(TEXTS, prompts=["[RESP]", "[SCENE]"])
+    ids = special_token_ids(tokenizer, ["[RESP]", "[SCENE]"])
+    assert set(ids) == {"[IMG]", "[Q]", "[A]", "[KB]", "[RESP]", "[SCENE]"}
+    assert encode(tokenizer, "[SCENE]") != [ids["[SCENE]"]]  # typed text stays characters

@@ -1,4 +1,10 @@
-"""Task examples -> model inputs: the token layout of a dialogue and the long-session policies.
+"""The processor beside the model: task examples -> encoder items -> batches (and images -> tensors).
+
+:class:`MTDialogProcessor` holds what turns a session into model inputs: the tokenizer, the model
+config (special token ids, length caps, image preprocessing), the knowledge base and the images (an
+image loader, or the frozen backbone's feature cache). ``encode(task, example)`` lays the example's
+dialogue out as token rows and asks the task for its fields; ``collate(items)`` pads one task's
+items into the tensors the model takes.
 
 Layout of one encoder sequence::
 
@@ -11,59 +17,47 @@ features). A text EDU spans its text tokens; an image EDU spans its slots.
 
 Long sessions (more than ``max_source_length`` tokens):
 
-- ``response``, ``rewrite``, ``rewritable``, ``image_category`` keep the most recent context: the KB
-  is cut first (down to nothing), then whole turns are dropped from the left; the turn being
-  answered, rewritten or judged is always kept.
-- ``discourse`` and ``summary`` cover every EDU: the turns are split into windows of whole turns
-  that each fit (after the KB prefix) and overlap by ``window_overlap_turns`` turns. Every turn is
-  *owned* by the window in which it has the most context on both sides, and the example's memory is
-  the first window's prefix followed by each turn's tokens from its owner window
-  (``memory_index``), so every EDU is represented exactly once, with context from its window.
+- most tasks keep the example's most recent context (``recent``): the KB is cut first (down to
+  nothing), then whole turns are dropped from the left; the turn being answered, rewritten or
+  judged is always kept.
+- tasks over the whole session (``Task.whole_session``: discourse, summary) cover every EDU
+  (``windows``): the turns are split into windows of whole turns that each fit (after the KB prefix)
+  and overlap by ``window_overlap_turns`` turns. Every turn is *owned* by the window in which it has
+  the most context on both sides, and the example's memory is the first window's prefix followed by
+  each turn's tokens from its owner window (``memory_index``), so every EDU is represented exactly
+  once, with context from its window.
 
-:class:`SessionEncoder` turns one task example (``mtdialog.data.tasks``) into an *item*: a dict of
-token rows, image tensors, memory positions and task fields; ``mtdialog.data.batching.collate``
-pads items into tensors.
+A batch (``collate``) holds::
+
+    task                                    the task's name
+    input_ids, attention_mask (R, L)        encoder rows (R = B, or more for windowed sessions)
+    pixel_values (N, 3, h, w) | image_features (N, T, F)      images in [IMG] order (multimodal; N may be 0)
+    memory_index, memory_mask (B, M)        whole-session tasks: each example's memory in the rows
+    ...                                     the task's own fields (``Task.collate``)
+
+Items encoded without targets (prediction) give the same batch without labels.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
-from PIL import Image
+from torch.utils.data import Dataset
 from transformers import PreTrainedTokenizerBase
 
-from mtdialog.data.images import open_image
-from mtdialog.data.native import Corpus, KBEntry
+from mtdialog.data.images import ImageLoader
+from mtdialog.data.native import KBEntry
 from mtdialog.data.schema import DataError, Session, Turn
-from mtdialog.data.tokenizer import kb_text
 from mtdialog.models.configuration import MTDialogConfig
-from mtdialog.models.vision import FeatureCache, ImageLoader, image_transform
+from mtdialog.models.tokenization import kb_text
+from mtdialog.models.vision import FeatureCache, image_transform
+from mtdialog.tasks import Task, get_task
+from mtdialog.tasks.base import pad
 
 SPEAKER_IDS = {"Q": 0, "A": 1}
-
-
-def directory_image_loader(root: str | Path) -> ImageLoader:
-    """Images as ``<root>/<image id>.<any extension>``; a missing or unreadable file is a DataError."""
-    root = Path(root)
-
-    def load(image_id: str) -> Image.Image:
-        matches = sorted(root.glob(f"{image_id}.*"))
-        if not matches:
-            raise DataError(f"image {image_id!r} has no file", path=str(root), field="image")
-        return open_image(matches[0])
-
-    return load
-
-
-def corpus_image_loader(corpus: Corpus) -> ImageLoader:
-    """Images of a native corpus (honours the corpus's placeholder mode for missing files)."""
-    from mtdialog.data.images import load_image
-
-    return lambda image_id: load_image(corpus, image_id)
 
 
 @dataclass
@@ -112,7 +106,7 @@ class Layout:
         return spans, speakers
 
 
-class SessionEncoder:
+class MTDialogProcessor:
     """Encodes task examples for a model: tokenizer + model config + KB + images.
 
     ``kb``: product id -> :class:`KBEntry`. Images come from ``feature_cache`` (frozen backbone, as
@@ -133,32 +127,17 @@ class SessionEncoder:
         self.image, self.kb_token = token("[IMG]"), token("[KB]")
         self.speakers = {"Q": token("[Q]"), "A": token("[A]")}
         self.slots = config.visual_tokens_per_image
-        self.relation_ids = {label: i for i, label in enumerate(config.relation_labels)}
-        self.category_ids = {label: i for i, label in enumerate(config.image_categories)}
-
-    @classmethod
-    def for_model(cls, model, tokenizer: PreTrainedTokenizerBase, *, kb: dict[str, KBEntry] | None = None,
-                  image_loader: ImageLoader | None = None, feature_cache_dir: str | Path | None = None,
-                  sessions: Iterable[Session] = (), progress: bool = False) -> SessionEncoder:
-        """An encoder for ``model``; with ``feature_cache_dir`` and a frozen backbone, the features of
-        every image of ``sessions`` are computed once (or found on disk) and batches carry them."""
-        cache = None
-        if feature_cache_dir is not None and not model.text_only and model.config.vision_freeze:
-            if image_loader is None:
-                raise ValueError("a feature cache needs an image_loader to compute missing features")
-            cache = FeatureCache(feature_cache_dir, model.encoder.vision)
-            cache.ensure((i for s in sessions for i in s.image_ids()), image_loader, progress=progress)
-        return cls(tokenizer, model.config, kb=kb, image_loader=image_loader, feature_cache=cache)
 
     # --------------------------------------------------------------------------------- tokens
-    def _tokenize(self, texts: list[str]) -> list[list[int]]:
+    def tokenize(self, texts: list[str]) -> list[list[int]]:
+        """Token ids of each text, special-token strings typed in the text kept as characters."""
         if not texts:
             return []
         return self.tokenizer(texts, add_special_tokens=False, split_special_tokens=True)["input_ids"]
 
     def segments(self, turns: list[Turn]) -> list[Segment]:
         """Token layout of each turn."""
-        texts = iter(self._tokenize([t.text for t in turns if t.text]))
+        texts = iter(self.tokenize([t.text for t in turns if t.text]))
         out = []
         for turn in turns:
             text = next(texts)[: self.config.max_turn_tokens] if turn.text else []
@@ -173,7 +152,7 @@ class SessionEncoder:
 
     def kb_ids(self, session: Session) -> list[int]:
         entry = self.kb.get(session.product_id) if session.product_id else None
-        return self._tokenize([kb_text(entry)])[0][: self.config.max_kb_tokens] if entry else []
+        return self.tokenize([kb_text(entry)])[0][: self.config.max_kb_tokens] if entry else []
 
     def prefix(self, kb: list[int]) -> list[int]:
         return [self.cls] + ([self.kb_token] + kb if kb else []) + [self.sep]
@@ -230,53 +209,23 @@ class SessionEncoder:
         return Layout(rows, images, memory, dict(enumerate(segments)), offsets)
 
     # --------------------------------------------------------------------------------- examples
-    def encode(self, task: str, example: Any, *, with_targets: bool = True) -> dict[str, Any]:
-        """One item of ``task`` for ``example`` (a ``mtdialog.data.tasks`` example); without targets for
-        prediction."""
-        session = example.session
-        if task in ("discourse", "summary"):
-            layout = self.windows(session)
-        else:
-            layout = self.recent(session, example.context if task != "image_category"
-                                 else session.turns[: example.turn + 1])
-        item: dict[str, Any] = {"task": task, "rows": layout.rows, "memory": layout.memory,
+    def layout(self, task: Task, example: Any) -> Layout:
+        """The example's token layout: every EDU of its session (``task.whole_session``), else its
+        most recent context (``example.context``)."""
+        return self.windows(example.session) if task.whole_session else self.recent(example.session, example.context)
+
+    def encode(self, task: str | Task, example: Any, *, with_targets: bool = True) -> dict[str, Any]:
+        """One item of ``task`` for ``example`` (one of ``task.examples``); without targets for prediction."""
+        task = get_task(task)
+        layout = self.layout(task, example)
+        item: dict[str, Any] = {"task": task.name, "rows": layout.rows, "memory": layout.memory,
                                 "pad_token_id": self.pad, **self.image_inputs(layout.images)}
-        if task in ("response", "rewrite", "summary"):
-            if with_targets:
-                limit = self.config.max_summary_length if task == "summary" else self.config.max_target_length
-                item["target"] = self._tokenize([example.target])[0][:limit] if example.target else []
-                item["prompt"] = self.config.token_id(self.config.task_prompts[task])
-                item["eos_token_id"] = self.eos
-        elif task == "rewritable":
-            item["turn_span"] = layout.turn_span(example.turn)
-            if with_targets:
-                item["label"] = int(example.rewritable)
-        elif task == "image_category":
-            turn = example.turn
-            index = session.turns[turn].images.index(example.image)
-            start = layout.turn_offsets[turn]
-            s, e = layout.segments[turn].image_spans[index]
-            item["image_span"] = (start + s, start + e)
-            if with_targets:
-                item["label"] = self._label(self.category_ids, example.target, session,
-                                            f"annotations.image_categories.{example.image}")
-        elif task == "discourse":
-            item["edu_spans"], item["edu_speakers"] = layout.edus()
-            if with_targets:
-                heads: list[list[tuple[int, int]]] = [[] for _ in item["edu_spans"]]
-                for i, r in enumerate(example.relations):
-                    label = self._label(self.relation_ids, r.type, session,
-                                        f"annotations.discourse.relations[{i}].type")
-                    heads[r.y].append((r.x + 1, label))
-                item["heads"] = heads
-        else:
-            raise ValueError(f"unknown task {task!r}")
+        item.update(task.encode(example, layout, self, with_targets=with_targets))
         return item
 
-    def _label(self, ids: dict[str, int], label: str, session: Session, where: str) -> int:
-        if label not in ids:
-            raise DataError(f"label {label!r} is not in the model's label set", field=f"{session.session_id}: {where}")
-        return ids[label]
+    def collate(self, items: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """Pad items of one task into a model batch (see the module docstring)."""
+        return collate(items)
 
     def image_inputs(self, image_ids: list[str]) -> dict[str, torch.Tensor]:
         """``image_features (N, T, F)`` from the cache or ``pixel_values (N, 3, h, w)``; nothing for a
@@ -297,7 +246,7 @@ class SessionEncoder:
         if not image_ids:
             return {"pixel_values": torch.zeros(0, *self.config.vision_data_config["input_size"])}
         if self.image_loader is None:
-            raise ValueError("the example has images but the encoder has no image_loader")
+            raise ValueError("the example has images but the processor has no image_loader")
         return {"pixel_values": torch.stack([self._transform(self.image_loader(i)) for i in image_ids])}
 
 
@@ -330,13 +279,59 @@ def owner_window(turn: int, windows: list[tuple[int, int]], n_turns: int) -> int
     return best
 
 
+def collate(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Pad items of one task (from :meth:`MTDialogProcessor.encode`) into a model batch."""
+    task = get_task(items[0]["task"])
+    if any(item["task"] != task.name for item in items):
+        raise ValueError(f"a batch mixes tasks: {sorted({item['task'] for item in items})}")
+    rows = [row for item in items for row in item["rows"]]
+    input_ids = pad(rows, items[0]["pad_token_id"])
+    batch: dict[str, Any] = {"task": task.name, "input_ids": input_ids,
+                             "attention_mask": pad([[1] * len(r) for r in rows], 0)}
+    for key in ("pixel_values", "image_features"):
+        tensors = [item[key] for item in items if key in item]
+        if tensors:
+            batch[key] = torch.cat(tensors)
+    if "pixel_values" in batch and "image_features" in batch:
+        raise ValueError("a batch mixes pixel_values and cached image_features")
+    if items[0]["memory"] is not None:
+        batch.update(_memory(items, input_ids.shape[1]))
+    batch.update(task.collate(items))
+    return batch
+
+
+def _memory(items: Sequence[dict[str, Any]], row_length: int) -> dict[str, torch.Tensor]:
+    """Flat indices into the padded ``(R, L)`` rows of each example's memory slots."""
+    indices, first_row = [], 0
+    for item in items:
+        indices.append([(first_row + r) * row_length + p for r, p in item["memory"]])
+        first_row += len(item["rows"])
+    return {"memory_index": pad(indices, 0), "memory_mask": pad([[1] * len(i) for i in indices], 0)}
+
+
+class TaskDataset(Dataset):
+    """The examples of one task, encoded by ``processor`` when accessed (``examples``: default, every
+    example of ``sessions``); ``with_targets=False`` encodes them without labels."""
+
+    def __init__(self, task: str | Task, processor: MTDialogProcessor, *, sessions: Sequence[Session] = (),
+                 examples: Sequence | None = None, with_targets: bool = True):
+        self.task, self.processor, self.with_targets = get_task(task), processor, with_targets
+        self.examples = list(examples) if examples is not None else list(self.task.all_examples(sessions))
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return self.processor.encode(self.task, self.examples[index], with_targets=self.with_targets)
+
+
 __all__ = [
     "SPEAKER_IDS",
     "Layout",
+    "MTDialogProcessor",
     "Segment",
-    "SessionEncoder",
-    "corpus_image_loader",
-    "directory_image_loader",
+    "TaskDataset",
+    "collate",
     "owner_window",
     "plan_windows",
 ]
