@@ -24,7 +24,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from mtdialog.training.score import HEADLINE
+from mtdialog.tasks import get_task
 
 #: Metrics shown per task (names as ``mtdialog.metrics`` gives them).
 SHOWN = {
@@ -91,7 +91,7 @@ def print_tables(results: dict[str, list[dict]]) -> None:
                 for name, runs in results.items()]
         baselines = first["scores"]["baselines"].get(task, {})
         if baselines:
-            method = max(baselines, key=lambda m: baselines[m].get(HEADLINE[task], float("-inf")))
+            method = max(baselines, key=lambda m: baselines[m].get(get_task(task).headline, float("-inf")))
             rows.append((method, [f"{baselines[method][m]:.2f}" if m in baselines[method] else "-" for m in metrics]))
         print(f"\n{task} ({first['examples'][task]} {first['split']} examples)")
         print(f"{'model':<14}" + "".join(f"{m:>14}" for m in metrics))

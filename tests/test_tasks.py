@@ -126,15 +126,15 @@ def test_registering_a_task_checks_its_name_and_declarations():
     with pytest.raises(ConfigError, match="already registered by mtdialog.tasks.summary.SummaryTask"):
         @register_task
         class Another(GenerationTask):
-            name, annotation, title, answer_field, prompt = "summary", "meta.x", "x", "x", "[X]"
+            name, annotation, title, prompt = "summary", "meta.x", "x", "[X]"
     with pytest.raises(ConfigError, match="lowercase letters"):
         @register_task
         class Bad(GenerationTask):
-            name, annotation, title, answer_field, prompt = "Bad Name", "meta.x", "x", "x", "[X]"
-    with pytest.raises(ConfigError, match="must set answer_field"):
+            name, annotation, title, prompt = "Bad Name", "meta.x", "x", "[X]"
+    with pytest.raises(ConfigError, match="must set annotation"):
         @register_task
         class Incomplete(GenerationTask):
-            name, annotation, title, prompt = "incomplete", "meta.x", "x", "[X]"
+            name, title, prompt = "incomplete", "x", "[X]"
     with pytest.raises(ConfigError, match="unknown task 'nope'.*--import"):
         get_task("nope")
     assert "bad_name" not in task_names() and "incomplete" not in task_names()

@@ -1,28 +1,26 @@
 """``mtdialog data``: generate, convert, validate and describe corpora.
 
-Sub-commands: ``synth`` (the embedded corpus generator), ``convert`` (native <-> public formats),
-``validate`` (every record, image and count of a native corpus; exit 2 on any problem) and ``stats``
-(the JDDC 2.1 paper's Tables 2, 3 and 12). Bad input prints ``path:line: field: message`` lines.
+Sub-commands: ``synth`` (the embedded corpus generator), ``convert`` (native <-> public formats,
+``mtdialog.data.convert``), ``validate`` (every record, image and count of a native corpus,
+``mtdialog.data.validate``; exit 2 on any problem) and ``stats`` (the JDDC 2.1 paper's Tables 2, 3 and
+12, ``mtdialog.data.stats``). This module parses arguments and prints; bad input prints
+``path:line: field: message`` lines.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from mtdialog.data.labels import IMAGE_CATEGORIES, JDDC21_RELATIONS
-from mtdialog.data.native import FORMAT_VERSION, SPLITS, Corpus, CorpusWriter, scan_images
-from mtdialog.data.schema import DataError, Session, SkipReport
+from mtdialog.data.convert import FROM_FORMATS, TO_FORMATS
+from mtdialog.data.native import SPLITS, Corpus
+from mtdialog.data.schema import DataError, SkipReport
 
-FROM_FORMATS = ("native", "jddc20-tsv", "stac", "csds")
-TO_FORMATS = ("native", "jddc20-tsv", "stac")
 _ID_LIMIT = 20  # image ids listed per summary line
 
 
@@ -166,230 +164,53 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------------- convert
 def _cmd_convert(args: argparse.Namespace) -> int:
-    if args.input.resolve() == args.output.resolve():
-        raise DataError("input and output are the same", path=str(args.output))
-    if args.images is not None and (args.from_format == "native" or args.to_format != "native"):
-        raise DataError("--images is for reading a file format into a native corpus", path=str(args.images))
-    report = SkipReport()
-    counts: Counter[str] = Counter()
-    corpus = None
-    if args.from_format == "native":
-        mode = "placeholder" if args.allow_missing_images else "check" if args.to_format == "native" else "ignore"
-        corpus = Corpus(args.input, images=mode)
-        splits = [args.split] if args.split else corpus.splits
-        if args.to_format == "native":
-            copied = _with_new_dir(args.output, lambda: _native_to_native(corpus, args, splits, counts, report))
-        else:
-            pairs = ((s, x) for s in splits for x in corpus.sessions(s, skip_invalid=args.skip_invalid,
-                                                                      report=report))
-            _write_format(args.to_format, pairs, args.output, counts)
-            copied = {}
-    else:
-        reader = _format_function("READERS", args.from_format)
-        sessions = reader(args.input, skip_invalid=args.skip_invalid, report=report)
-        split = args.split or "train"
-        if args.to_format == "native":
-            copied = _with_new_dir(args.output, lambda: _file_to_native(sessions, split, args, counts, report))
-        else:
-            _write_format(args.to_format, ((split, s) for s in sessions), args.output, counts)
-            copied = {}
-    total = sum(counts.values())
-    print(f"converted {total} sessions ({', '.join(f'{s} {n}' for s, n in counts.items()) or 'none'}): "
+    from mtdialog.data.convert import convert
+
+    result = convert(args.input, args.output, args.from_format, args.to_format, split=args.split,
+                     images=args.images, name=args.name, skip_invalid=args.skip_invalid,
+                     allow_missing_images=args.allow_missing_images)
+    total = sum(result.counts.values())
+    print(f"converted {total} sessions ({', '.join(f'{s} {n}' for s, n in result.counts.items()) or 'none'}): "
           f"{args.input} ({args.from_format}) -> {args.output} ({args.to_format})")
-    if copied:
-        print("copied: " + ", ".join(f"{what} {n}" for what, n in copied.items()))
-    if corpus is not None and corpus.image_problems:
-        ids = list(corpus.image_problems)
-        print(f"images without a readable file: {len(ids)} ({_ids(ids)})")
-    _print_skipped(report)
+    if result.copied:
+        print("copied: " + ", ".join(f"{what} {n}" for what, n in result.copied.items()))
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if result.missing_images:
+        print(f"images not found in {args.images}: {len(result.missing_images)} ({_ids(result.missing_images)})")
+    if result.unreadable_images:
+        print(f"images without a readable file: {len(result.unreadable_images)} "
+              f"({_ids(result.unreadable_images)})")
+    _print_skipped(result.skipped)
     return 0
-
-
-def _with_new_dir(out: Path, write: Any) -> dict[str, int]:
-    """Run ``write()`` into ``out``, which must be new or empty; remove what it wrote if it fails."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise DataError("output exists and is not an empty directory", path=str(out))
-    try:
-        return write()
-    except BaseException:
-        shutil.rmtree(out, ignore_errors=True)
-        raise
-
-
-def _format_function(table: str, name: str) -> Any:
-    from mtdialog.data import formats
-
-    functions = getattr(formats, table)
-    if name not in functions:
-        raise DataError(f"no {table[:-1].lower()} for format {name!r} (have: {', '.join(sorted(functions))})")
-    return functions[name]
-
-
-def _write_format(name: str, pairs: Iterator[tuple[str, Session]], out: Path, counts: Counter) -> None:
-    def counted() -> Iterator[Session]:
-        for split, session in pairs:
-            counts[split] += 1
-            yield session
-
-    _format_function("WRITERS", name)(counted(), out)
-
-
-def _native_to_native(corpus: Corpus, args: argparse.Namespace, splits: list[str], counts: Counter,
-                      report: SkipReport) -> dict[str, int]:
-    meta = corpus.meta
-    extra = {k: v for k, v in meta.items() if k not in ("name", "version", "format", "counts", "labels")}
-    n_kb = 0
-    with CorpusWriter(args.output, name=args.name or meta.get("name", corpus.root.name),
-                      version=meta.get("version", FORMAT_VERSION), relation_labels=corpus.relation_labels,
-                      image_categories=corpus.image_categories, extra_meta=extra) as writer:
-        for split in splits:
-            for session in corpus.sessions(split, skip_invalid=args.skip_invalid, report=report):
-                writer.add_session(split, session)
-                counts[split] += 1
-        for entry in corpus.kb_entries(skip_invalid=args.skip_invalid, report=report):
-            writer.add_kb(entry)
-            n_kb += 1
-        for image_id, name in corpus.image_index.items():
-            writer.add_image(image_id, corpus.images_dir / name)
-    return {"image files": len(corpus.image_index), "KB entries": n_kb}
-
-
-def _file_to_native(sessions: Iterable[Session], split: str, args: argparse.Namespace, counts: Counter,
-                    report: SkipReport) -> dict[str, int]:
-    if args.images is not None and not args.images.is_dir():
-        raise DataError("image directory does not exist", path=str(args.images))
-    index = scan_images(args.images)[0] if args.images is not None else None
-    relations: set[str] = set()
-    categories: set[str] = set()
-    copied: set[str] = set()
-    references = 0
-    missing: list[str] = []
-    with CorpusWriter(args.output, name=args.name or args.input.stem) as writer:
-        for session in sessions:
-            files = {}
-            if index is not None:
-                try:
-                    files = _image_files(session, index, args)
-                except DataError as e:
-                    if not args.skip_invalid:
-                        raise
-                    report.add(e)
-                    continue
-            writer.add_session(split, session)
-            counts[split] += 1
-            references += len(session.image_ids())
-            for image_id, name in files.items():
-                if name is None:
-                    missing.append(image_id)
-                elif image_id not in copied:
-                    writer.add_image(image_id, args.images / name)
-                    copied.add(image_id)
-            a = session.annotations
-            if a is not None:
-                relations.update(r.type for r in a.discourse or ())
-                categories.update((a.image_categories or {}).values())
-        # Labels are data: keep the JDDC 2.1 sets when the input fits them, else record the input's own.
-        if not relations <= set(JDDC21_RELATIONS):
-            writer.meta["labels"]["relations"] = sorted(relations)
-        if not categories <= set(IMAGE_CATEGORIES):
-            writer.meta["labels"]["image_categories"] = sorted(categories)
-    if index is None and references:
-        print(f"note: {references} image references and no --images directory: no image files copied",
-              file=sys.stderr)
-    if missing:
-        print(f"images not found in {args.images}: {len(set(missing))} ({_ids(sorted(set(missing)))})")
-    return {"image files": len(copied)}
-
-
-def _image_files(session: Session, index: dict[str, str], args: argparse.Namespace) -> dict[str, str | None]:
-    """``{image_id: file name in --images}`` of a session; a missing file is an error naming the turn,
-    or, with ``--allow-missing-images``, maps to ``None``."""
-    files: dict[str, str | None] = {}
-    for i, turn in enumerate(session.turns):
-        for j, image_id in enumerate(turn.images):
-            name = index.get(image_id) or (image_id if (args.images / image_id).is_file() else None)
-            if name is None and not args.allow_missing_images:
-                raise DataError(f"image {image_id!r} of session {session.session_id!r} not found in "
-                                f"{args.images}", path=str(args.input), field=f"turns[{i}].images[{j}]")
-            files[image_id] = name
-    return files
 
 
 # ------------------------------------------------------------------------------------------ validate
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from mtdialog.data.images import check_images
+    from mtdialog.data.validate import validate
 
-    corpus = Corpus(args.dir, images="placeholder")
-    report = SkipReport()
-    unreadable = check_images(corpus, workers=args.workers, progress=_progress())
-
-    kb_ids = {e.product_id for e in corpus.kb_entries(skip_invalid=args.skip_invalid, report=report)}
-    actual: dict[str, dict[str, int]] = {}
-    clean_splits = set()
-    no_kb = 0
-    for split in corpus.splits:
-        c = actual[split] = {"sessions": 0, "turns": 0, "images": 0}
-        skipped_before = len(report)
-        for s in corpus.sessions(split, skip_invalid=args.skip_invalid, report=report):
-            c["sessions"] += 1
-            c["turns"] += len(s.turns)
-            c["images"] += len(s.image_ids())
-            no_kb += s.product_id is not None and s.product_id not in kb_ids
-        if len(report) == skipped_before:
-            clean_splits.add(split)
-
-    n_files = len(corpus.image_index) + len(corpus.duplicate_image_files)
-    problems = _count_problems(corpus, actual, clean_splits, n_files)
-    problems += [DataError("another file has the same image id", path=str(corpus.images_dir / name),
-                           field="image") for name in corpus.duplicate_image_files]
-    problems += list(corpus.image_problems.values())
-    problems += [e for i, e in unreadable.items() if i not in corpus.image_problems]
-
+    v = validate(args.dir, skip_invalid=args.skip_invalid, workers=args.workers, progress=_progress())
+    corpus = v.corpus
     print(f"corpus {corpus.root}: {corpus.meta.get('name', '?')} {corpus.meta.get('version', '')}".rstrip())
     print(_table(["split", "sessions", "turns", "images"],
-                 [[s, c["sessions"], c["turns"], c["images"]] for s, c in actual.items()]))
-    if (corpus.root / "kb.jsonl").exists():
-        print(f"kb: {len(kb_ids)} products; {no_kb} sessions name a product without a KB entry")
+                 [[s, c["sessions"], c["turns"], c["images"]] for s, c in v.counts.items()]))
+    if corpus.kb_path.exists():
+        print(f"kb: {v.kb_products} products; {v.sessions_without_kb} sessions name a product without a KB entry")
     else:
         print("kb: none (no kb.jsonl)")
-    missing, corrupt = corpus.missing_images, list(unreadable)
-    print(f"image files: {n_files}; missing images: {len(missing)}"
+    missing = corpus.missing_images
+    print(f"image files: {v.image_files}; missing images: {len(missing)}"
           + (f" ({_ids(missing)})" if missing else "")
-          + f"; corrupt images: {len(corrupt)}" + (f" ({_ids(corrupt)})" if corrupt else ""))
-    errors = report.errors + problems
-    for e in errors:
+          + f"; corrupt images: {len(v.unreadable)}" + (f" ({_ids(v.unreadable)})" if v.unreadable else ""))
+    for e in v.errors:
         print(e)
-    if errors:
-        if len(report):
-            print(report.summary(limit=0))
-        print(f"INVALID: {len(errors)} problem(s)")
+    if v.errors:
+        if len(v.skipped):
+            print(v.skipped.summary(limit=0))
+        print(f"INVALID: {len(v.errors)} problem(s)")
         return 2
     print("OK")
     return 0
-
-
-def _count_problems(corpus: Corpus, actual: dict[str, dict[str, int]], clean_splits: set[str],
-                    n_files: int) -> list[DataError]:
-    """Disagreements between ``meta.json``'s counts and what is on disk (splits whose records were
-    all read: ``clean_splits``)."""
-    meta_path = str(corpus.root / "meta.json")
-    problems = [] if (corpus.root / "meta.json").exists() else [DataError("missing", path=meta_path)]
-    meta_counts = corpus.meta.get("counts", {})
-    for split in SPLITS:
-        if split in actual and split not in meta_counts:
-            problems.append(DataError("split is on disk but not counted", path=meta_path, field=f"counts.{split}"))
-        elif split in meta_counts and split not in actual:
-            problems.append(DataError(f"counted, but {corpus.split_path(split).name} does not exist",
-                                      path=meta_path, field=f"counts.{split}"))
-        elif split in clean_splits:
-            for key, n in actual[split].items():
-                if meta_counts[split].get(key) != n:
-                    problems.append(DataError(f"says {meta_counts[split].get(key)}, found {n}", path=meta_path,
-                                              field=f"counts.{split}.{key}"))
-    if "image_files" in meta_counts and meta_counts["image_files"] != n_files:
-        problems.append(DataError(f"says {meta_counts['image_files']}, found {n_files}", path=meta_path,
-                                  field="counts.image_files"))
-    return problems
 
 
 # --------------------------------------------------------------------------------------------- stats

@@ -11,8 +11,10 @@ import importlib
 from mtdialog.tasks.base import (
     ENTRY_POINT_GROUP,
     GenerationTask,
+    SessionExample,
     SpanLabelTask,
     Task,
+    TurnExample,
     canonical_name,
     get_task,
     get_tasks,
@@ -29,17 +31,6 @@ for _module in ("response", "rewritable", "rewrite", "discourse", "summary", "im
 #: The built-in tasks, in the paper's order (the default of a model's ``tasks``).
 BUILTIN_TASKS = task_names(plugins=False)
 
-__all__ = [
-    "BUILTIN_TASKS",
-    "ENTRY_POINT_GROUP",
-    "GenerationTask",
-    "SpanLabelTask",
-    "Task",
-    "canonical_name",
-    "get_task",
-    "get_tasks",
-    "import_tasks",
-    "one_line",
-    "register_task",
-    "task_names",
-]
+__all__ = ["BUILTIN_TASKS", "ENTRY_POINT_GROUP", "GenerationTask", "SessionExample", "SpanLabelTask", "Task",
+           "TurnExample", "canonical_name", "get_task", "get_tasks", "import_tasks", "one_line", "register_task",
+           "task_names"]

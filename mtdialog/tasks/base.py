@@ -26,12 +26,13 @@ import importlib.util
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import torch
 
-from mtdialog.data.schema import Session
+from mtdialog.data.schema import Session, Turn
 from mtdialog.errors import ConfigError, DataError
 from mtdialog.metrics import classification
 from mtdialog.metrics.files import Scored, read_labels, read_lines
@@ -60,6 +61,30 @@ class Predictor(Protocol):
 BaselineFit = Callable[["Task", Sequence[Session]], Predictor]
 
 
+@dataclass
+class TurnExample:
+    """An example about one turn of a session; its context is every turn up to and including it."""
+
+    session: Session
+    turn: int
+
+    @property
+    def context(self) -> list[Turn]:
+        return self.session.turns[: self.turn + 1]
+
+
+@dataclass
+class SessionExample:
+    """An example about a whole session (``target``: its gold value); its context is every turn."""
+
+    session: Session
+    target: Any
+
+    @property
+    def context(self) -> list[Turn]:
+        return self.session.turns
+
+
 def one_line(text: str) -> str:
     """``text`` with every line break replaced by a space, so that one example is one line of a file."""
     return _LINE_BREAKS.sub(" ", text)
@@ -86,14 +111,18 @@ class Task:
     columns: ClassVar[tuple[tuple[str, str], ...]]
     #: The metric of the combined score (mean over tasks) that picks the best checkpoint.
     headline: ClassVar[str]
-    #: Key of its answers in a session's prediction record (``mtdialog predict`` output).
-    answer_field: ClassVar[str]
     #: Encoded over every EDU of the session (in windows), instead of the example's recent context.
     whole_session: ClassVar[bool] = False
     #: Tasks whose answers its ``session_examples`` read (they are answered first).
     requires: ClassVar[tuple[str, ...]] = ()
     #: Non-neural baselines by method name (``mtdialog baseline TASK-METHOD``).
     baselines: ClassVar[Mapping[str, BaselineFit]] = {}
+
+    @property
+    def answer_field(self) -> str:
+        """Key of its answers in a session's prediction record (``mtdialog predict`` output); a task
+        sets it as a class attribute when it is not the task's name."""
+        return self.name
 
     # ------------------------------------------------------------------------------------- examples
     def examples(self, session: Session) -> Iterator[Any]:
@@ -379,7 +408,7 @@ def register_task(task_class: type[Task]) -> type[Task]:
     if known is not None and type(known).__qualname__ != task_class.__qualname__:
         raise ConfigError(f"task {name!r} is already registered by {type(known).__module__}."
                           f"{type(known).__qualname__}")
-    for required in ("annotation", "title", "columns", "headline", "answer_field"):
+    for required in ("annotation", "title", "columns", "headline"):
         if not hasattr(task, required):
             raise ConfigError(f"{task_class.__name__} must set {required}")
     _REGISTRY[name] = task
@@ -447,8 +476,10 @@ __all__ = [
     "BaselineFit",
     "GenerationTask",
     "Predictor",
+    "SessionExample",
     "SpanLabelTask",
     "Task",
+    "TurnExample",
     "canonical_name",
     "get_task",
     "get_tasks",

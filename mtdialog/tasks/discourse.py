@@ -26,6 +26,8 @@ from mtdialog.tasks.base import Task, pad, register_task
 
 @dataclass
 class DiscourseExample:
+    """A session's EDUs and gold relations."""
+
     session: Session
     edus: list[EDU]
     relations: list[Relation]
@@ -33,12 +35,13 @@ class DiscourseExample:
 
 @register_task
 class DiscourseTask(Task):
+    """The head EDU and relation of every EDU of a session (the ``DiscourseParser`` head)."""
+
     name = "discourse"
     annotation = "annotations.discourse"
     title = "Table 8: discourse parsing"
     columns = (("Link", "link_f1"), ("Link&Rel", "link_rel_f1"))
     headline = "link_rel_f1"
-    answer_field = "discourse"
     whole_session = True
     baselines: ClassVar = {"previous-edu": PreviousEDU.fit}
 

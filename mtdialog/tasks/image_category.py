@@ -13,24 +13,22 @@ from typing import ClassVar
 
 from mtdialog.baselines.classify import Majority
 from mtdialog.data.labels import IMAGE_CATEGORIES
-from mtdialog.data.schema import Session, Turn
-from mtdialog.tasks.base import SpanLabelTask, register_task
+from mtdialog.data.schema import Session
+from mtdialog.tasks.base import SpanLabelTask, TurnExample, register_task
 
 
 @dataclass
-class ImageCategoryExample:
-    session: Session
-    turn: int
+class ImageCategoryExample(TurnExample):
+    """An image sent in ``turn``, and its gold category."""
+
     image: str
     target: str
-
-    @property
-    def context(self) -> list[Turn]:
-        return self.session.turns[: self.turn + 1]
 
 
 @dataclass
 class ImagePrediction:
+    """The predicted category of the image sent in ``turn``."""
+
     turn: int
     image: str
     category: str
@@ -38,6 +36,8 @@ class ImagePrediction:
 
 @register_task
 class ImageCategoryTask(SpanLabelTask):
+    """The category of each image, from its visual tokens in context."""
+
     name = "image_category"
     annotation = "annotations.image_categories"
     title = "Image category classification"

@@ -13,13 +13,13 @@ from typing import ClassVar
 
 from mtdialog.baselines.retrieval import QueryRetrieval
 from mtdialog.data.schema import Session, Turn
-from mtdialog.tasks.base import GenerationTask, register_task
+from mtdialog.tasks.base import GenerationTask, TurnExample, register_task
 
 
 @dataclass
-class ResponseExample:
-    session: Session
-    turn: int  # index of the agent turn to generate
+class ResponseExample(TurnExample):
+    """An agent turn (``turn``) to generate, and its gold text; its context is every turn before it."""
+
     target: str
 
     @property
@@ -34,10 +34,11 @@ def last_query(session: Session) -> int | None:
 
 @register_task
 class ResponseTask(GenerationTask):
+    """The agent's reply to the customer, written by the shared decoder after ``[RESP]``."""
+
     name = "response"
     annotation = "turns"
     title = "Table 5: response generation"
-    answer_field = "response"
     prompt = "[RESP]"
     baselines: ClassVar = {"retrieval": QueryRetrieval.fit}
 

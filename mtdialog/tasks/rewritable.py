@@ -12,22 +12,18 @@ from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 from mtdialog.baselines.classify import Majority
-from mtdialog.data.schema import Session, Turn
+from mtdialog.data.schema import Session
 from mtdialog.metrics import classification
 from mtdialog.metrics.files import read_booleans
-from mtdialog.tasks.base import SpanLabelTask, register_task
+from mtdialog.tasks.base import SpanLabelTask, TurnExample, register_task
 
 
 @dataclass
-class RewriteExample:
-    session: Session
-    turn: int  # index of the customer turn to judge or rewrite
+class RewriteExample(TurnExample):
+    """A customer turn (``turn``) to judge or rewrite: its gold rewritability and rewrite."""
+
     rewritable: bool
     target: str
-
-    @property
-    def context(self) -> list[Turn]:
-        return self.session.turns[: self.turn + 1]
 
 
 @dataclass
@@ -52,6 +48,8 @@ def annotated_rewrites(session: Session) -> list:
 
 @register_task
 class RewritableTask(SpanLabelTask):
+    """Is a customer turn rewritable as a text query? From ``[CLS]`` and the turn's tokens."""
+
     name = "rewritable"
     annotation = "annotations.rewrites"
     title = "Table 6: query rewriting, rewritability"

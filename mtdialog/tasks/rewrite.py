@@ -18,6 +18,8 @@ from mtdialog.tasks.rewritable import RewriteExample, annotated_rewrites
 
 @register_task
 class RewriteTask(GenerationTask):
+    """The text rewrite of a rewritable customer turn, written after ``[REWRITE]``."""
+
     name = "rewrite"
     annotation = "annotations.rewrites"
     title = "Table 7: query rewriting, rewrite generation"

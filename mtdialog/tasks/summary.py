@@ -7,39 +7,33 @@ long, and the shared decoder writes the summary after ``[SUMM]`` (up to ``max_su
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import ClassVar
 
 from mtdialog.baselines.summary import Lead, LexRank
 from mtdialog.data.schema import Session
-from mtdialog.tasks.base import GenerationTask, register_task
-
-
-@dataclass
-class SummaryExample:
-    session: Session
-    target: str
+from mtdialog.tasks.base import GenerationTask, SessionExample, register_task
 
 
 @register_task
 class SummaryTask(GenerationTask):
+    """A summary of the whole session, written after ``[SUMM]``."""
+
     name = "summary"
     annotation = "annotations.summary"
     title = "Table 9: summarization"
     columns = (("RG-1", "rouge1"), ("RG-2", "rouge2"), ("RG-L", "rougeL"), ("RG-Lsum", "rougeLsum"))
     headline = "rougeL"
-    answer_field = "summary"
     whole_session = True
     prompt = "[SUMM]"
     max_length_setting = "max_summary_length"
     baselines: ClassVar = {"lead": Lead.fit, "lexrank": LexRank.fit}
 
-    def examples(self, session: Session) -> Iterator[SummaryExample]:
+    def examples(self, session: Session) -> Iterator[SessionExample]:
         if session.annotations is not None and session.annotations.summary is not None:
-            yield SummaryExample(session, session.annotations.summary)
+            yield SessionExample(session, session.annotations.summary)
 
     def session_examples(self, session, record):
-        return [SummaryExample(session, "")]
+        return [SessionExample(session, "")]
 
     def answer(self, record, pairs):
         record[self.answer_field] = pairs[0][1] if pairs else ""

@@ -1,0 +1,176 @@
+"""Conversion between the native corpus format and the public formats (``mtdialog data convert``).
+
+``native -> native`` copies every split (or one), the KB, ``meta.json`` and the images, session files
+byte for byte; a file format read into the native format goes into one split, its images copied from
+an image directory; ``native -> file format`` writes one split or all splits in order. Every session
+is validated on the way; with ``skip_invalid`` bad records are skipped into the report instead.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mtdialog.data.labels import IMAGE_CATEGORIES, JDDC21_RELATIONS
+from mtdialog.data.native import FORMAT_VERSION, Corpus, CorpusWriter, scan_images
+from mtdialog.data.schema import DataError, Session, SkipReport
+
+FROM_FORMATS = ("native", "jddc20-tsv", "stac", "csds")
+TO_FORMATS = ("native", "jddc20-tsv", "stac")
+
+
+@dataclass
+class Conversion:
+    """What a conversion did: sessions per split, files copied, images not found, records skipped."""
+
+    counts: Counter = field(default_factory=Counter)
+    copied: dict[str, int] = field(default_factory=dict)
+    missing_images: list[str] = field(default_factory=list)  # referenced, with no file (kept as references)
+    unreadable_images: list[str] = field(default_factory=list)  # native input: no readable file
+    notes: list[str] = field(default_factory=list)
+    skipped: SkipReport = field(default_factory=SkipReport)
+
+
+def convert(source: Path, output: Path, from_format: str, to_format: str, *, split: str | None = None,
+            images: Path | None = None, name: str | None = None, skip_invalid: bool = False,
+            allow_missing_images: bool = False) -> Conversion:
+    """Convert ``source`` (a file, or a native corpus directory) in ``from_format`` into ``output``."""
+    if source.resolve() == output.resolve():
+        raise DataError("input and output are the same", path=str(output))
+    if images is not None and (from_format == "native" or to_format != "native"):
+        raise DataError("--images is for reading a file format into a native corpus", path=str(images))
+    result = Conversion()
+    if from_format == "native":
+        mode = "placeholder" if allow_missing_images else "check" if to_format == "native" else "ignore"
+        corpus = Corpus(source, images=mode)
+        splits = [split] if split else corpus.splits
+        if to_format == "native":
+            _into_new_dir(output, lambda: _native_to_native(corpus, output, splits, name, skip_invalid, result))
+        else:
+            pairs = ((s, x) for s in splits for x in corpus.sessions(s, skip_invalid=skip_invalid,
+                                                                      report=result.skipped))
+            _write_format(to_format, pairs, output, result.counts)
+        result.unreadable_images = list(corpus.image_problems)
+        return result
+    sessions = _format_function("READERS", from_format)(source, skip_invalid=skip_invalid, report=result.skipped)
+    if to_format == "native":
+        _into_new_dir(output, lambda: _file_to_native(sessions, source, output, split or "train", images, name,
+                                                      skip_invalid, allow_missing_images, result))
+    else:
+        _write_format(to_format, ((split or "train", s) for s in sessions), output, result.counts)
+    return result
+
+
+def _into_new_dir(out: Path, write: Callable[[], None]) -> None:
+    """Run ``write()`` into ``out``, which must be new or empty; remove what it wrote if it fails."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise DataError("output exists and is not an empty directory", path=str(out))
+    try:
+        write()
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _format_function(table: str, name: str) -> Any:
+    from mtdialog.data import formats
+
+    functions = getattr(formats, table)
+    if name not in functions:
+        raise DataError(f"no {table[:-1].lower()} for format {name!r} (have: {', '.join(sorted(functions))})")
+    return functions[name]
+
+
+def _write_format(name: str, pairs: Iterator[tuple[str, Session]], out: Path, counts: Counter) -> None:
+    def counted() -> Iterator[Session]:
+        for split, session in pairs:
+            counts[split] += 1
+            yield session
+
+    _format_function("WRITERS", name)(counted(), out)
+
+
+def _native_to_native(corpus: Corpus, output: Path, splits: list[str], name: str | None, skip_invalid: bool,
+                      result: Conversion) -> None:
+    meta = corpus.meta
+    extra = {k: v for k, v in meta.items() if k not in ("name", "version", "format", "counts", "labels")}
+    n_kb = 0
+    with CorpusWriter(output, name=name or meta.get("name", corpus.root.name),
+                      version=meta.get("version", FORMAT_VERSION), relation_labels=corpus.relation_labels,
+                      image_categories=corpus.image_categories, extra_meta=extra) as writer:
+        for split in splits:
+            for session in corpus.sessions(split, skip_invalid=skip_invalid, report=result.skipped):
+                writer.add_session(split, session)
+                result.counts[split] += 1
+        for entry in corpus.kb_entries(skip_invalid=skip_invalid, report=result.skipped):
+            writer.add_kb(entry)
+            n_kb += 1
+        for image_id, file_name in corpus.image_index.items():
+            writer.add_image(image_id, corpus.images_dir / file_name)
+    result.copied = {"image files": len(corpus.image_index), "KB entries": n_kb}
+
+
+def _file_to_native(sessions: Iterable[Session], source: Path, output: Path, split: str, images: Path | None,
+                    name: str | None, skip_invalid: bool, allow_missing_images: bool, result: Conversion) -> None:
+    if images is not None and not images.is_dir():
+        raise DataError("image directory does not exist", path=str(images))
+    index = scan_images(images)[0] if images is not None else None
+    relations: set[str] = set()
+    categories: set[str] = set()
+    copied: set[str] = set()
+    references = 0
+    with CorpusWriter(output, name=name or source.stem) as writer:
+        for session in sessions:
+            files = {}
+            if index is not None:
+                try:
+                    files = _image_files(session, index, images, source, allow_missing_images)
+                except DataError as e:
+                    if not skip_invalid:
+                        raise
+                    result.skipped.add(e)
+                    continue
+            writer.add_session(split, session)
+            result.counts[split] += 1
+            references += len(session.image_ids())
+            for image_id, file_name in files.items():
+                if file_name is None:
+                    result.missing_images.append(image_id)
+                elif image_id not in copied:
+                    writer.add_image(image_id, images / file_name)
+                    copied.add(image_id)
+            a = session.annotations
+            if a is not None:
+                relations.update(r.type for r in a.discourse or ())
+                categories.update((a.image_categories or {}).values())
+        # Labels are data: keep the JDDC 2.1 sets when the input fits them, else record the input's own.
+        if not relations <= set(JDDC21_RELATIONS):
+            writer.meta["labels"]["relations"] = sorted(relations)
+        if not categories <= set(IMAGE_CATEGORIES):
+            writer.meta["labels"]["image_categories"] = sorted(categories)
+    if index is None and references:
+        result.notes.append(f"{references} image references and no --images directory: no image files copied")
+    result.missing_images = sorted(set(result.missing_images))
+    result.copied = {"image files": len(copied)}
+
+
+def _image_files(session: Session, index: dict[str, str], images: Path, source: Path,
+                 allow_missing: bool) -> dict[str, str | None]:
+    """``{image_id: file name in images}`` of a session; a missing file is an error naming the turn,
+    or, with ``allow_missing``, maps to ``None``."""
+    files: dict[str, str | None] = {}
+    for i, turn in enumerate(session.turns):
+        for j, image_id in enumerate(turn.images):
+            file_name = index.get(image_id) or (image_id if (images / image_id).is_file() else None)
+            if file_name is None and not allow_missing:
+                raise DataError(f"image {image_id!r} of session {session.session_id!r} not found in "
+                                f"{images}", path=str(source), field=f"turns[{i}].images[{j}]")
+            files[image_id] = file_name
+    return files
+
+
+__all__ = ["FROM_FORMATS", "TO_FORMATS", "Conversion", "convert"]
