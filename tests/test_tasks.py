@@ -122,22 +122,36 @@ def test_the_registry_is_the_one_list_of_tasks(tmp_path, capsys):
     assert {spec.task.name for spec in baselines().values()} == set(BUILTIN_TASKS)
 
 
+class Concrete(GenerationTask):
+    """A generation task with every method defined (it never finds examples)."""
+
+    def examples(self, session):
+        return iter(())
+
+    def session_examples(self, session, record):
+        return []
+
+
 def test_registering_a_task_checks_its_name_and_declarations():
     with pytest.raises(ConfigError, match="already registered by mtdialog.tasks.summary.SummaryTask"):
         @register_task
-        class Another(GenerationTask):
+        class Another(Concrete):
             name, annotation, title, prompt = "summary", "meta.x", "x", "[X]"
     with pytest.raises(ConfigError, match="lowercase letters"):
         @register_task
-        class Bad(GenerationTask):
+        class Bad(Concrete):
             name, annotation, title, prompt = "Bad Name", "meta.x", "x", "[X]"
     with pytest.raises(ConfigError, match="must set annotation"):
         @register_task
-        class Incomplete(GenerationTask):
+        class Incomplete(Concrete):
             name, title, prompt = "incomplete", "x", "[X]"
+    with pytest.raises(ConfigError, match="Unfinished cannot be registered: .*abstract method"):
+        @register_task
+        class Unfinished(GenerationTask):
+            name, annotation, title, prompt = "unfinished", "meta.x", "x", "[X]"
     with pytest.raises(ConfigError, match="unknown task 'nope'.*--import"):
         get_task("nope")
-    assert "bad_name" not in task_names() and "incomplete" not in task_names()
+    assert not {"bad_name", "incomplete", "unfinished"} & set(task_names())
 
 
 def test_corpus_io_imports_nothing_above_it():

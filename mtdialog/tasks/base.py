@@ -25,6 +25,7 @@ import importlib.metadata
 import importlib.util
 import re
 import sys
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,9 +99,9 @@ def pad(sequences: Sequence[Sequence[int]], value: int) -> torch.Tensor:
     return out
 
 
-class Task:
-    """Everything about one task. Subclasses set the class attributes and implement the methods
-    marked *required*; :class:`GenerationTask` and :class:`SpanLabelTask` implement most of them."""
+class Task(ABC):
+    """Everything about one task. Subclasses set the class attributes and implement the abstract
+    methods (marked *required*); :class:`GenerationTask` and :class:`SpanLabelTask` implement most of them."""
 
     #: The task's one name: recipe key, command-line choice, batch ``"task"``, table and JSON key.
     name: ClassVar[str]
@@ -125,9 +126,9 @@ class Task:
         return self.name
 
     # ------------------------------------------------------------------------------------- examples
+    @abstractmethod
     def examples(self, session: Session) -> Iterator[Any]:
         """*Required.* The annotated examples of ``session``, in turn order: what is trained and scored."""
-        raise NotImplementedError(f"{type(self).__name__} must define examples()")
 
     def gold(self, example: Any) -> Any:
         """The gold value of an example (what a prediction is compared with)."""
@@ -146,10 +147,10 @@ class Task:
         return examples
 
     # ----------------------------------------------------------------------- sessions without gold
+    @abstractmethod
     def session_examples(self, session: Session, record: Mapping[str, Any]) -> list[Any]:
         """*Required.* What to answer for a session that need not be annotated; ``record`` holds the
         answers of the tasks this one ``requires``."""
-        raise NotImplementedError(f"{type(self).__name__} must define session_examples()")
 
     def answer(self, record: dict[str, Any], pairs: list[tuple[Any, Any]]) -> None:
         """Put the answers ``[(example, value)]`` of one session into its prediction record."""
@@ -164,24 +165,24 @@ class Task:
         """Record in ``config`` what the task's head needs from the corpus (e.g. its labels) when a model
         is built; a checkpoint then carries it."""
 
+    @abstractmethod
     def build_head(self, config: MTDialogConfig) -> nn.Module | None:
         """*Required.* The head answering this task: ``head(memory (B, M, H), labels=None, **batch fields)``
         returning an ``MTDialogOutput``; ``None`` when the shared decoder answers it."""
-        raise NotImplementedError(f"{type(self).__name__} must define build_head()")
 
+    @abstractmethod
     def encode(self, example: Any, layout: Layout, processor: MTDialogProcessor, *,
                with_targets: bool) -> dict[str, Any]:
         """*Required.* The task's fields of one item (spans into ``layout``'s memory, targets)."""
-        raise NotImplementedError(f"{type(self).__name__} must define encode()")
 
+    @abstractmethod
     def collate(self, items: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
         """*Required.* The task's tensors of a batch of items (what its head takes)."""
-        raise NotImplementedError(f"{type(self).__name__} must define collate()")
 
+    @abstractmethod
     def predict(self, model: nn.Module, batch: dict[str, Any], examples: Sequence, processor: MTDialogProcessor,
                 **generate_kwargs: Any) -> list[Any]:
         """*Required.* One prediction per example of a batch (in the shape ``gold`` has)."""
-        raise NotImplementedError(f"{type(self).__name__} must define predict()")
 
     def answers(self, model: nn.Module, batch: dict[str, Any], examples: Sequence, processor: MTDialogProcessor,
                 **generate_kwargs: Any) -> list[Any]:
@@ -189,9 +190,9 @@ class Task:
         return self.predict(model, batch, examples, processor, **generate_kwargs)
 
     # ------------------------------------------------------------------------------------- metrics
+    @abstractmethod
     def score(self, predictions: Sequence[Any], examples: Sequence[Any]) -> dict[str, float]:
         """*Required.* The task's metrics (percent) of ``predictions`` against the examples' gold."""
-        raise NotImplementedError(f"{type(self).__name__} must define score()")
 
     def conventions(self, **options: Any) -> list[str]:
         """How the metrics are computed, as reports state it."""
@@ -239,8 +240,9 @@ class Task:
         return Scored(self.score_values(pred, gold, **options), len(gold), self.conventions(**options))
 
     def score_values(self, predictions: Sequence[Any], gold: Sequence[Any], **options: Any) -> dict[str, float]:
-        """*Required for* ``mtdialog score``: the metrics of predicted against gold values."""
-        raise NotImplementedError(f"{type(self).__name__} must define score_values()")
+        """The metrics of predicted against gold values, for ``mtdialog score`` (a task that scores
+        files defines it, or its own ``score_files``)."""
+        raise ConfigError(f"task {self.name!r} does not score prediction files", field="task")
 
     def __repr__(self) -> str:
         return f"<task {self.name}>"
@@ -314,9 +316,9 @@ class SpanLabelTask(Task):
     headline = "accuracy"
     with_cls: ClassVar[bool] = False
 
+    @abstractmethod
     def span(self, example: Any, layout: Layout) -> tuple[int, int]:
         """*Required.* ``[start, end)`` memory positions of the example's span in ``layout``."""
-        raise NotImplementedError(f"{type(self).__name__} must define span()")
 
     def label_field(self, example: Any) -> str:
         """Where the example's gold label is, for errors (default: the task's ``annotation``)."""
@@ -400,7 +402,10 @@ def register_task(task_class: type[Task]) -> type[Task]:
     Registering the same class again (a module imported twice) is harmless; another class under a
     taken name is an error.
     """
-    task = task_class()
+    try:
+        task = task_class()
+    except TypeError as e:  # abstract methods left to define
+        raise ConfigError(f"{task_class.__name__} cannot be registered: {e}") from None
     name = getattr(task, "name", None)
     if not isinstance(name, str) or not _NAME.match(name):
         raise ConfigError(f"{task_class.__name__}.name must be lowercase letters, digits and '_', got {name!r}")
