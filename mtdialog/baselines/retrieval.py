@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics import pairwise_distances_argmin
 
 from mtdialog.data.schema import Session, Turn
 
@@ -44,6 +42,8 @@ class NearestQuery:
     """
 
     def __init__(self, queries: Sequence[str], targets: Sequence[str]):
+        from sklearn.feature_extraction.text import TfidfVectorizer  # imported when used: the CLI loads fast
+
         groups: dict[str, Counter] = {}
         for query, target in zip(queries, targets, strict=True):
             groups.setdefault(query, Counter())[target] += 1
@@ -58,6 +58,8 @@ class NearestQuery:
 
     def nearest(self, queries: Sequence[str]) -> list[int]:
         """Index into ``self.queries`` of each query's nearest training query, ``-1`` if none."""
+        from sklearn.metrics import pairwise_distances_argmin
+
         out = np.array([self._position.get(q, -1) for q in queries])
         todo = np.flatnonzero(out < 0)
         if self._matrix is not None and len(todo):

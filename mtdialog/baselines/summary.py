@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 from mtdialog.data.schema import Session
 
@@ -58,6 +60,8 @@ class LexRank:
 
     @classmethod
     def fit(cls, task, train: Sequence[Session], *, threshold: float = 0.1, damping: float = 0.85) -> LexRank:
+        from sklearn.feature_extraction.text import TfidfVectorizer  # imported when used: the CLI loads fast
+
         examples = task.training_examples(train)
         vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), dtype=np.float32)
         utterances = [t.text for e in examples for t in e.session.turns if t.text]
@@ -66,6 +70,8 @@ class LexRank:
 
     def centrality(self, utterances: Sequence[str]) -> np.ndarray:
         """PageRank centrality of each utterance, shape ``(len(utterances),)``."""
+        import networkx as nx
+
         vectors = self.vectorizer.transform(utterances)
         similarity = (vectors @ vectors.T).toarray()
         graph = nx.Graph()

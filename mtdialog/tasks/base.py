@@ -31,15 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-import torch
-
 from mtdialog.data.schema import Session, Turn
 from mtdialog.errors import ConfigError, DataError
 from mtdialog.metrics import classification
 from mtdialog.metrics.files import Scored, read_labels, read_lines
 from mtdialog.metrics.tables import format_table
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # torch is imported where tensors are made, so that the registry loads fast (CLI help)
+    import torch
     from torch import nn
 
     from mtdialog.data.native import Corpus
@@ -93,6 +92,8 @@ def one_line(text: str) -> str:
 
 def pad(sequences: Sequence[Sequence[int]], value: int) -> torch.Tensor:
     """Right-pad integer sequences into a ``(len(sequences), longest)`` long tensor."""
+    import torch
+
     out = torch.full((len(sequences), max(map(len, sequences), default=0)), value, dtype=torch.long)
     for i, seq in enumerate(sequences):
         out[i, : len(seq)] = torch.as_tensor(seq, dtype=torch.long)
@@ -356,6 +357,8 @@ class SpanLabelTask(Task):
         return item
 
     def collate(self, items):
+        import torch
+
         out = {"spans": torch.tensor([item["span"] for item in items], dtype=torch.long)}
         if "label" in items[0]:
             out["labels"] = torch.tensor([item["label"] for item in items], dtype=torch.long)

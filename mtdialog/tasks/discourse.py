@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-import torch
-
 from mtdialog.baselines.discourse import PreviousEDU
 from mtdialog.data.labels import JDDC21_RELATIONS
 from mtdialog.data.native import dump_line
@@ -90,6 +88,8 @@ class DiscourseTask(Task):
         return item
 
     def collate(self, items):
+        import torch
+
         n = max(len(item["edu_spans"]) for item in items)
         spans = torch.zeros(len(items), n, 2, dtype=torch.long)
         for b, item in enumerate(items):
