@@ -2,7 +2,8 @@
 
 Each module named in ``COMMANDS`` has ``register(subparsers)``, which adds its parser and sets
 ``func``; heavy imports happen inside the command functions so that ``--help`` stays fast.
-User errors (:class:`~mtdialog.errors.MTDialogError`, bad arguments) print one line and exit 2.
+User errors (:class:`~mtdialog.errors.MTDialogError`, bad arguments) and operating-system errors
+(a full disk, a read-only output) print one line and exit 2.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import importlib
 import sys
 
 from mtdialog import __version__
-from mtdialog.errors import ConfigError, MTDialogError
+from mtdialog.errors import ConfigError, MTDialogError, os_error
 
 COMMANDS = (
     "mtdialog.data.cli",
@@ -68,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early
         sys.stderr.close()
         return 0
+    except OSError as e:  # a full disk, a read-only or missing directory, a directory given for a file
+        print(f"mtdialog: error: {os_error(e)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -41,4 +41,11 @@ class ConfigError(MTDialogError):
     """A bad recipe, model setting, command-line value or checkpoint directory."""
 
 
-__all__ = ["ConfigError", "DataError", "MTDialogError"]
+def os_error(error: OSError) -> str:
+    """An operating-system error as one line: ``path: reason`` (and the second path, for a rename)."""
+    paths = [p for p in (error.filename, error.filename2) if p is not None]
+    reason = error.strerror or str(error)
+    return ": ".join([*(str(p) for p in paths[:1]), reason + (f" ({paths[1]})" if len(paths) > 1 else "")])
+
+
+__all__ = ["ConfigError", "DataError", "MTDialogError", "os_error"]

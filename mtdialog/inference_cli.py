@@ -10,6 +10,7 @@ sessions and prints the paper's tables with the model's row beside theirs (docs/
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mtdialog.errors import ConfigError, DataError
+from mtdialog.fileio import atomic_write, check_output
 
 FORMATS = ("auto", "native", "jddc20-questions")
 MISSING_IMAGES = ("error", "placeholder")
@@ -193,6 +195,7 @@ def predict_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -
     start = time.perf_counter()
     if not args.input.is_file():
         raise DataError("input file does not exist", path=str(args.input))
+    check_output(args.output)
     fmt = detect_format(args.input) if args.format == "auto" else args.format
     tasks = args.tasks
     if fmt == "jddc20-questions" and tasks not in (None, ["response"]):
@@ -228,19 +231,25 @@ def predict_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -
     pipe = DialoguePipeline(model, tokenizer, image_loader(source) if mode != "ignore" else None, kb=kb,
                             num_beams=args.num_beams, batch_size=args.batch_size)
 
-    args.output.parent.mkdir(parents=True, exist_ok=True)
     predictions = []
-    with tqdm(total=len(sessions), desc="predict", unit="session", disable=len(sessions) <= args.batch_size,
-              file=sys.stderr) as bar:
+    # session predictions are streamed (to <output>.partial until the last one), so a failure keeps them
+    with contextlib.ExitStack() as stack:
+        out = None if fmt == "jddc20-questions" else stack.enter_context(atomic_write(args.output))
+        bar = stack.enter_context(tqdm(total=len(sessions), desc="predict", unit="session", file=sys.stderr,
+                                       disable=len(sessions) <= args.batch_size))
         for chunk in _chunks(sessions, args.batch_size):
-            predictions += pipe(chunk, tasks=tasks)
+            answers = pipe(chunk, tasks=tasks)
+            if out is not None:
+                out.writelines(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in answers)
+                out.flush()
+            predictions += answers
             bar.update(len(chunk))
     if fmt == "jddc20-questions":
         jddc20.write_answers([(q.id, p.response) for q, p in zip(questions, predictions)], args.output)
-    else:
-        with open(args.output, "w", encoding="utf-8", newline="\n") as f:
-            f.writelines(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in predictions)
     _report_placeholders(source.image_problems)
+    if pipe.processor.truncated_turns:
+        _log(f"note: {len(pipe.processor.truncated_turns)} turn text(s) were cut to fit the model "
+             f"(max_turn_tokens {model.config.max_turn_tokens}, or what an encoder row holds)")
     for session, prediction in list(zip(sessions, predictions))[: args.show]:
         print(prediction.render(session, tasks) + "\n")
     _log(f"wrote {len(predictions)} {'answers' if fmt == 'jddc20-questions' else 'session predictions'} "
@@ -253,6 +262,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
     from mtdialog.data.native import Corpus
     from mtdialog.evaluation import evaluate_split
 
+    if args.json is not None:
+        check_output(args.json)
     corpus = Corpus(args.corpus, images="check" if args.missing_images == "error" else "placeholder")
     model, tokenizer = load_model(args.checkpoint)
     evaluation, predictions, examples = evaluate_split(
@@ -270,8 +281,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
             task.write_references(examples[name], args.predictions_dir / task.file_name("ref"))
         _log(f"wrote predictions and references to {args.predictions_dir}")
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(evaluation.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        with atomic_write(args.json) as f:
+            f.write(json.dumps(evaluation.to_dict(), ensure_ascii=False, indent=1) + "\n")
         _log(f"wrote {args.json}")
     print(evaluation.tables())
     return 0

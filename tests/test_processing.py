@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 
 import pytest
@@ -68,7 +69,7 @@ def test_text_caps_and_typed_special_tokens_stay_characters():
     processor = make_processor(max_turn_tokens=4)
     session = Session.from_dict({"session_id": "s", "shop": "fx", "product_id": None, "turns": [
         {"speaker": "Q", "text": "[IMG]你好啊啊啊", "images": []}]})
-    row = processor.segments(session.turns)[0].ids
+    row = processor.segments(session, session.turns)[0].ids
     assert len(row) == 1 + 4 and processor.image not in row
 
 
@@ -118,7 +119,7 @@ def test_windows_cover_every_edu_once_with_overlap():
     assert [span_text(processor, tokens, s) for s in item["edu_spans"]] == \
         [e.text if e.image is None else "[IMG]" for e in edus]
     # The memory is the prefix and every turn exactly once, in order.
-    expected = processor.prefix(processor.kb_ids(session)) + [i for seg in processor.segments(session.turns) for i in seg.ids]
+    expected = processor.prefix(processor.kb_ids(session)) + [i for seg in processor.segments(session, session.turns) for i in seg.ids]
     assert tokens == expected
     summary = processor.encode("summary", next(get_task("summary").all_examples([session])))
     assert summary["memory"] == item["memory"] and summary["target"] == processor.tokenize(["总结"])[0]
@@ -190,9 +191,31 @@ def test_unknown_labels_are_data_errors():
     assert "long" in str(e.value)
 
 
-def test_a_turn_too_long_for_any_window_is_a_data_error():
+def test_a_turn_too_long_for_a_window_keeps_the_start_of_its_text_and_is_counted():
+    processor = make_processor(max_source_length=24, max_turn_tokens=96)
+    text = "说" * 30 + "明" * 5000  # a 5,000-character turn is cut before it is tokenized
+    session = Session.from_dict({"session_id": "long", "shop": "xjd", "product_id": "p1", "turns": [
+        {"speaker": "Q", "text": "问题", "images": []}, {"speaker": "A", "text": text, "images": ["a"]}],
+        "annotations": {"summary": "x"}})
+    item = processor.encode("summary", next(get_task("summary").all_examples([session])))
+    assert all(len(row) <= 24 for row in item["rows"])
+    decoded = processor.tokenizer.decode(memory_tokens(item))
+    assert re.search(r"\[A\]说+\[IMG\]$", decoded) and "明" not in decoded  # the start of the text is kept
+    assert decoded.startswith("[CLS][KB]")  # the knowledge base is cut to half a window, not dropped
+    assert decoded.startswith("[CLS][KB]洗衣机；品") and len(decoded.split("[SEP]")[0]) <= 12 - 1 + 8
+    assert processor.truncated_turns == {("long", 1)}
+    response = processor.encode("response", get_task("response").session_examples(session, {})[0], with_targets=False)
+    assert response["rows"][0][-1] != processor.image  # the context ends before the agent's turn
+
+
+def test_sizes_beyond_the_limits_are_data_errors():
     processor = make_processor(max_source_length=16)
     session = Session.from_dict({"session_id": "big", "shop": "fx", "product_id": None, "turns": [
         {"speaker": "Q", "text": "你好", "images": [f"i{k}" for k in range(20)]}], "annotations": {"summary": "x"}})
-    with pytest.raises(DataError, match="turn 0 needs"):
+    with pytest.raises(DataError, match=r"big.turns\[0\].images: turn 0 has 20 images"):
         processor.encode("summary", next(get_task("summary").all_examples([session])))
+    many = Session.from_dict({"session_id": "many", "shop": "fx", "product_id": None,
+                              "turns": [{"speaker": "QA"[i % 2], "text": "好", "images": []} for i in range(501)],
+                              "annotations": {"summary": "x"}})
+    with pytest.raises(DataError, match="many.turns: 501 turns, more than the 500 a session may have"):
+        processor.encode("summary", next(get_task("summary").all_examples([many])))

@@ -107,6 +107,41 @@ def test_rejections_name_file_and_key(recipe_file, content, message):
     assert "\n" not in text
 
 
+@pytest.mark.parametrize("content, message", [
+    ({"training": {"lr_new": float("nan")}}, "training.lr_new: expected a finite number, got nan"),
+    ({"training": {"lr_encoder": float("inf")}}, "training.lr_encoder: expected a finite number, got inf"),
+    ({"training": {"max_grad_norm": float("nan")}}, "training.max_grad_norm: expected a finite number"),
+    ({"tasks": {"response": {"weight": float("nan")}}}, "tasks.response.weight: expected a finite number"),
+    ({"tasks": {"response": {}}, "sampling": {"strategy": "weights", "weights": {"response": float("nan")}}},
+     "sampling.weights.response: expected a finite number"),
+    ({"training": {"batch_size": 10**20}}, "training.batch_size: must be at most 65536"),
+    ({"training": {"seed": -1}}, "training.seed: must be at least 0, got -1"),
+    ({"training": {"steps": 10**12}}, "training.steps: must be at most 1000000000"),
+    ({"model": {"max_target_length": 10**9}}, "model.max_target_length: must be at most 4096"),
+    ({"model": {"decoder": {"dropout": 1.5}}}, "model.decoder.dropout: must be at most 0.99"),
+    ({"training": {"output_dir": "\ud800"}}, "training.output_dir: invalid Unicode: a lone surrogate"),
+])
+def test_numbers_and_sizes_that_make_no_sense_are_refused(recipe_file, content, message):
+    text = error_of(recipe_file(content))
+    assert message in text, text
+
+
+def test_hostile_recipe_files(tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing\n", encoding="utf-8")
+    assert "the recipe is empty" in error_of(empty)
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes("training: {output_dir: caf\xe9}\n".encode("latin-1"))
+    assert error_of(latin1) == f"{latin1}: invalid UTF-8 at byte 26"
+    bomb = tmp_path / "bomb.yaml"
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"] + [
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]" for i in range(8)]
+    bomb.write_text("\n".join(levels) + "\nmodel: {text_encoder: *i}\n", encoding="utf-8")
+    assert "more than 10000 values (aliases that expand too far?)" in error_of(bomb)  # 9^9 values, refused at once
+    assert "is a directory, not a recipe file" in error_of(tmp_path)
+
+
 def test_missing_corpus_is_fine_when_generated(recipe_file):
     recipe = load_recipe(recipe_file({"data": {"corpus": "later", "synth": {"sessions": 40, "annotated": 10}}}))
     assert recipe.data.synth.sessions == 40 and recipe.data.corpus == "later"
@@ -132,6 +167,8 @@ def test_overrides_are_validated_and_blamed_on_the_command_line(recipe_file):
     assert error_of(path, ["training.steps=many"]) == \
         "command line: training.steps: expected integer, got 'many'"
     assert error_of(path, ["training.stepz=3"]).startswith("command line: training.stepz: unknown key")
+    assert error_of(path, ["training.lr_new=.nan"]) == "command line: training.lr_new: expected a finite number, got nan"
+    assert error_of(path, ["training.lr_new=[1,"]).startswith("command line: override 'training.lr_new=[1,': bad YAML")
     assert error_of(path, ["tasks.bogus.weight=1"]).startswith("command line: tasks.bogus: unknown task")
     assert "expected key=value" in error_of(path, ["training.steps"])
     assert "training.steps is not a mapping" in error_of(path, ["training.steps.x=1"])

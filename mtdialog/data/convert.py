@@ -18,6 +18,7 @@ from typing import Any
 from mtdialog.data.labels import IMAGE_CATEGORIES, JDDC21_RELATIONS
 from mtdialog.data.native import FORMAT_VERSION, Corpus, CorpusWriter, scan_images
 from mtdialog.data.schema import DataError, Session, SkipReport
+from mtdialog.fileio import PARTIAL
 
 FROM_FORMATS = ("native", "jddc20-tsv", "stac", "csds")
 TO_FORMATS = ("native", "jddc20-tsv", "stac")
@@ -49,7 +50,8 @@ def convert(source: Path, output: Path, from_format: str, to_format: str, *, spl
         corpus = Corpus(source, images=mode)
         splits = [split] if split else corpus.splits
         if to_format == "native":
-            _into_new_dir(output, lambda: _native_to_native(corpus, output, splits, name, skip_invalid, result))
+            _into_new_dir(output, lambda out: _native_to_native(corpus, out, splits, name or corpus.meta.get(
+                "name", corpus.root.name), skip_invalid, result))
         else:
             pairs = ((s, x) for s in splits for x in corpus.sessions(s, skip_invalid=skip_invalid,
                                                                       report=result.skipped))
@@ -58,21 +60,28 @@ def convert(source: Path, output: Path, from_format: str, to_format: str, *, spl
         return result
     sessions = _format_function("READERS", from_format)(source, skip_invalid=skip_invalid, report=result.skipped)
     if to_format == "native":
-        _into_new_dir(output, lambda: _file_to_native(sessions, source, output, split or "train", images, name,
-                                                      skip_invalid, allow_missing_images, result))
+        _into_new_dir(output, lambda out: _file_to_native(sessions, source, out, split or "train", images,
+                                                          name or source.stem, skip_invalid, allow_missing_images,
+                                                          result))
     else:
         _write_format(to_format, ((split or "train", s) for s in sessions), output, result.counts)
     return result
 
 
-def _into_new_dir(out: Path, write: Callable[[], None]) -> None:
-    """Run ``write()`` into ``out``, which must be new or empty; remove what it wrote if it fails."""
+def _into_new_dir(out: Path, write: Callable[[Path], None]) -> None:
+    """Run ``write(directory)`` into ``<out>.partial`` and rename it to ``out``, which must be new or
+    empty; remove what was written if it fails, so ``out`` is either complete or absent."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise DataError("output exists and is not an empty directory", path=str(out))
+    partial = out.with_name(out.name + PARTIAL)
+    shutil.rmtree(partial, ignore_errors=True)
     try:
-        write()
+        write(partial)
+        if out.exists():
+            out.rmdir()
+        partial.rename(out)
     except BaseException:
-        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(partial, ignore_errors=True)
         raise
 
 
@@ -99,7 +108,7 @@ def _native_to_native(corpus: Corpus, output: Path, splits: list[str], name: str
     meta = corpus.meta
     extra = {k: v for k, v in meta.items() if k not in ("name", "version", "format", "counts", "labels")}
     n_kb = 0
-    with CorpusWriter(output, name=name or meta.get("name", corpus.root.name),
+    with CorpusWriter(output, name=name,
                       version=meta.get("version", FORMAT_VERSION), relation_labels=corpus.relation_labels,
                       image_categories=corpus.image_categories, extra_meta=extra) as writer:
         for split in splits:
@@ -123,7 +132,7 @@ def _file_to_native(sessions: Iterable[Session], source: Path, output: Path, spl
     categories: set[str] = set()
     copied: set[str] = set()
     references = 0
-    with CorpusWriter(output, name=name or source.stem) as writer:
+    with CorpusWriter(output, name=name) as writer:
         for session in sessions:
             files = {}
             if index is not None:

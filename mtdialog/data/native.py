@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
+from mtdialog.data import jsonio
 from mtdialog.data.labels import IMAGE_CATEGORIES, JDDC21_RELATIONS
 from mtdialog.data.schema import DataError, Session, SkipReport, build_records, type_name
 
@@ -85,10 +86,7 @@ def _parse_line(raw: bytes, path: Path, number: int) -> Any:
         raise DataError(f"invalid UTF-8 at byte {e.start}", path=str(path), line=number) from None
     if not text.strip():
         return _BLANK
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise DataError(f"malformed JSON: {e.msg} (column {e.colno})", path=str(path), line=number) from None
+    return jsonio.parse(text, path=path, line=number)
 
 
 def read_jsonl(path: Path, *, on_error: Callable[[DataError], None] | None = None
@@ -98,7 +96,13 @@ def read_jsonl(path: Path, *, on_error: Callable[[DataError], None] | None = Non
     A line that is not UTF-8 or not JSON raises :class:`DataError`, or, when ``on_error`` is given,
     is handed to it and skipped.
     """
-    with open(path, "rb") as f:
+    try:
+        f = open(path, "rb")  # noqa: SIM115 (closed below; opening is what may fail)
+    except IsADirectoryError:
+        raise DataError("is a directory, not a file", path=str(path)) from None
+    except OSError as e:
+        raise DataError(f"cannot read file: {e.strerror or e}", path=str(path)) from None
+    with f:
         for number, raw in enumerate(f, start=1):
             try:
                 record = _parse_line(raw, path, number)
@@ -135,6 +139,43 @@ def scan_images(directory: Path) -> tuple[dict[str, str], list[str]]:
     return index, duplicates
 
 
+def read_meta(path: Path) -> dict[str, Any]:
+    """``meta.json``, its known fields type-checked (each wrong one named): ``name``/``version``
+    strings, ``labels.relations``/``labels.image_categories`` lists of distinct strings, ``counts`` a
+    mapping of split -> mapping of counts (and ``image_files``), all counts non-negative integers."""
+    meta = jsonio.load(path)
+
+    def fail(field: str, message: str) -> DataError:
+        return DataError(message, path=str(path), field=field)
+
+    if not isinstance(meta, dict):
+        raise DataError(f"meta.json must be a JSON object, got {type_name(meta)}", path=str(path))
+    for key in ("name", "version", "format"):
+        if key in meta and not isinstance(meta[key], str):
+            raise fail(key, f"expected a string, got {type_name(meta[key])}")
+    labels = meta.get("labels", {})
+    if not isinstance(labels, dict):
+        raise fail("labels", f"expected an object, got {type_name(labels)}")
+    for key in ("relations", "image_categories"):
+        if key in labels:
+            values = labels[key]
+            if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+                raise fail(f"labels.{key}", f"expected a list of non-empty strings, got {type_name(values)}")
+            if len(set(values)) != len(values):
+                raise fail(f"labels.{key}", "a label is listed twice")
+    counts = meta.get("counts", {})
+    if not isinstance(counts, dict):
+        raise fail("counts", f"expected an object, got {type_name(counts)}")
+    for split, value in counts.items():
+        items = value.items() if isinstance(value, dict) else [("", value)] if split == "image_files" else None
+        if items is None:
+            raise fail(f"counts.{split}", f"expected an object of counts, got {type_name(value)}")
+        for key, n in items:
+            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                raise fail(f"counts.{split}{'.' + key if key else ''}", f"expected a count, got {n!r}")
+    return meta
+
+
 class Corpus:
     """A native corpus directory, read lazily.
 
@@ -155,14 +196,7 @@ class Corpus:
         if not self.root.is_dir():
             raise DataError("corpus directory does not exist", path=str(self.root))
         meta_path = self.root / "meta.json"
-        self.meta: dict[str, Any] = {}
-        if meta_path.exists():
-            try:
-                self.meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError) as e:
-                raise DataError(f"unreadable meta.json: {e}", path=str(meta_path)) from None
-            if not isinstance(self.meta, dict):
-                raise DataError("meta.json must be a JSON object", path=str(meta_path))
+        self.meta: dict[str, Any] = read_meta(meta_path) if meta_path.exists() else {}
         labels = self.meta.get("labels", {})
         self.relation_labels: tuple[str, ...] = tuple(labels.get("relations", JDDC21_RELATIONS))
         self.image_categories: tuple[str, ...] = tuple(labels.get("image_categories", IMAGE_CATEGORIES))

@@ -8,7 +8,7 @@ so image preprocessing travels with the checkpoint. Label sets come from the cor
 
 The config is also the schema of a recipe's ``model:`` section: every field not marked
 ``derived`` is a recipe key (``vision_*`` fields under ``vision:``, ``decoder_*`` under ``decoder:``),
-with the type and the minimum declared here (``mtdialog.training.recipe`` reads them).
+with the type and the range declared here (``mtdialog.training.recipe`` reads them).
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ DERIVED = {"derived": True}
 SECTIONS = {"vision_": "vision", "decoder_": "decoder"}
 
 
-def _at_least(value: float, **extra: Any) -> Any:
-    return {"min": value, **extra}
+def _within(low: float, high: float, **extra: Any) -> Any:
+    """Field metadata: the setting's range (both ends included), checked by the config and the recipe."""
+    return {"min": low, "max": high, **extra}
 
 
 class MTDialogConfig(PreTrainedConfig):
@@ -84,30 +85,30 @@ class MTDialogConfig(PreTrainedConfig):
 
     text_encoder: dict | PreTrainedConfig | None = None
     tokenizer: str | None = None
-    tokenizer_min_frequency: int = field(default=1, metadata=_at_least(1))
+    tokenizer_min_frequency: int = field(default=1, metadata=_within(1, 10**9))
     text_only: bool = False
     vision_model: str = "resnet10t"
     vision_pretrained: bool = False
     vision_weights_file: str | None = field(default=None, metadata={"exists": "weights"})
     vision_freeze: bool = True
-    vision_grid_size: int = field(default=0, metadata=_at_least(0))
-    vision_image_size: int | None = field(default=None, metadata=_at_least(8))
-    decoder_layers: int = field(default=2, metadata=_at_least(1))
-    decoder_attention_heads: int = field(default=4, metadata=_at_least(1))
-    decoder_ffn_dim: int | None = field(default=None, metadata=_at_least(1))
-    decoder_dropout: float = field(default=0.1, metadata=_at_least(0.0))
-    max_source_length: int = field(default=256, metadata=_at_least(8))
-    max_kb_tokens: int = field(default=48, metadata=_at_least(0))
-    max_turn_tokens: int = field(default=96, metadata=_at_least(1))
-    max_target_length: int = field(default=64, metadata=_at_least(1))
-    max_summary_length: int = field(default=96, metadata=_at_least(1))
-    window_overlap_turns: int = field(default=2, metadata=_at_least(0))
-    max_edu_distance: int = field(default=16, metadata=_at_least(1))
-    max_turn_recency: int = field(default=8, metadata=_at_least(0))
+    vision_grid_size: int = field(default=0, metadata=_within(0, 32))
+    vision_image_size: int | None = field(default=None, metadata=_within(8, 2048))
+    decoder_layers: int = field(default=2, metadata=_within(1, 64))
+    decoder_attention_heads: int = field(default=4, metadata=_within(1, 256))
+    decoder_ffn_dim: int | None = field(default=None, metadata=_within(1, 65536))
+    decoder_dropout: float = field(default=0.1, metadata=_within(0.0, 0.99))
+    max_source_length: int = field(default=256, metadata=_within(8, 65536))
+    max_kb_tokens: int = field(default=48, metadata=_within(0, 8192))
+    max_turn_tokens: int = field(default=96, metadata=_within(1, 8192))
+    max_target_length: int = field(default=64, metadata=_within(1, 4096))
+    max_summary_length: int = field(default=96, metadata=_within(1, 4096))
+    window_overlap_turns: int = field(default=2, metadata=_within(0, 1000))
+    max_edu_distance: int = field(default=16, metadata=_within(1, 4096))
+    max_turn_recency: int = field(default=8, metadata=_within(0, 4096))
     copy_mechanism: bool = True
-    label_smoothing: float = field(default=0.0, metadata=_at_least(0.0))
-    classifier_dropout: float = field(default=0.1, metadata=_at_least(0.0))
-    initializer_range: float = field(default=0.02, metadata=_at_least(0.0))
+    label_smoothing: float = field(default=0.0, metadata=_within(0.0, 0.99))
+    classifier_dropout: float = field(default=0.1, metadata=_within(0.0, 0.99))
+    initializer_range: float = field(default=0.02, metadata=_within(0.0, 1.0))
 
     text_encoder_name: str | None = field(default=None, metadata=DERIVED)
     vision_pretrained_cfg: dict | None = field(default=None, metadata=DERIVED)
@@ -134,10 +135,10 @@ class MTDialogConfig(PreTrainedConfig):
             self.text_encoder = AutoConfig.for_model(spec.pop("model_type", "bert"), **spec)
         super().__post_init__(**kwargs)
         _warn_other_major_version(self.transformers_version)
-        for name, minimum in self.minimums().items():
+        for name, (low, high) in self.ranges().items():
             value = getattr(self, name)
-            if value is not None and value < minimum:
-                raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
+            if value is not None and not low <= value <= high:  # NaN fails too
+                raise ValueError(f"{name} must be between {low} and {high}, got {value!r}")
         if self.tasks is None:
             from mtdialog.tasks import BUILTIN_TASKS
 
@@ -178,8 +179,10 @@ class MTDialogConfig(PreTrainedConfig):
         return {name: own[name] for name in cls.settings()}
 
     @classmethod
-    def minimums(cls) -> dict[str, float]:
-        return {name: f.metadata["min"] for name, f in cls.settings().items() if "min" in f.metadata}
+    def ranges(cls) -> dict[str, tuple[float, float]]:
+        """``(lowest, highest)`` accepted value of each numeric setting."""
+        return {name: (f.metadata["min"], f.metadata["max"]) for name, f in cls.settings().items()
+                if "min" in f.metadata}
 
     @property
     def hidden_size(self) -> int:

@@ -58,6 +58,15 @@ from mtdialog.tasks import Task, get_task
 from mtdialog.tasks.base import pad
 
 SPEAKER_IDS = {"Q": 0, "A": 1}
+#: Texts are cut to this many characters per token they may keep before they are tokenized, so that a
+#: huge turn or knowledge-base entry costs no more than a normal one (every tokenizer here yields at
+#: least one token per four characters, so what is kept is the same).
+CHARS_PER_TOKEN = 4
+#: The most turns and images a session may have: the discourse parser scores every pair of EDUs, so
+#: its memory grows with the square of their number (500 turns and 200 images: about 250 MB at width
+#: 128). JDDC 2.1 sessions have about 20 turns.
+MAX_SESSION_TURNS = 500
+MAX_SESSION_IMAGES = 200
 
 
 @dataclass
@@ -127,6 +136,8 @@ class MTDialogProcessor:
         self.image, self.kb_token = token("[IMG]"), token("[KB]")
         self.speakers = {"Q": token("[Q]"), "A": token("[A]")}
         self.slots = config.visual_tokens_per_image
+        #: ``(session id, turn)`` of every turn whose text was cut (to ``max_turn_tokens``, or to fit a window).
+        self.truncated_turns: set[tuple[str, int]] = set()
 
     # --------------------------------------------------------------------------------- tokens
     def tokenize(self, texts: list[str]) -> list[list[int]]:
@@ -135,32 +146,57 @@ class MTDialogProcessor:
             return []
         return self.tokenizer(texts, add_special_tokens=False, split_special_tokens=True)["input_ids"]
 
-    def segments(self, turns: list[Turn]) -> list[Segment]:
-        """Token layout of each turn."""
-        texts = iter(self.tokenize([t.text for t in turns if t.text]))
+    def segments(self, session: Session, turns: list[Turn]) -> list[Segment]:
+        """Token layout of each of ``turns`` (the session's first turns); a text longer than
+        ``max_turn_tokens`` keeps its start (and is counted in ``truncated_turns``)."""
+        cap = self.config.max_turn_tokens
+        texts = iter(self.tokenize([t.text[: CHARS_PER_TOKEN * cap] for t in turns if t.text]))
         out = []
-        for turn in turns:
-            text = next(texts)[: self.config.max_turn_tokens] if turn.text else []
-            ids = [self.speakers[turn.speaker]] + text
-            spans = []
-            for _ in turn.images:
-                spans.append((len(ids), len(ids) + self.slots))
-                ids += [self.image] * self.slots
-            out.append(Segment(ids, SPEAKER_IDS[turn.speaker], (1, 1 + len(text)) if text else None, spans,
-                               list(turn.images)))
+        for index, turn in enumerate(turns):
+            text = next(texts) if turn.text else []
+            if len(text) > cap:
+                self.truncated_turns.add((session.session_id, index))
+            out.append(self._segment(turn, text[:cap]))
         return out
+
+    def _segment(self, turn: Turn, text: list[int]) -> Segment:
+        ids = [self.speakers[turn.speaker]] + text
+        spans = []
+        for _ in turn.images:
+            spans.append((len(ids), len(ids) + self.slots))
+            ids += [self.image] * self.slots
+        return Segment(ids, SPEAKER_IDS[turn.speaker], (1, 1 + len(text)) if text else None, spans, list(turn.images))
+
+    def _fit(self, session: Session, index: int, segment: Segment, budget: int) -> Segment:
+        """``segment`` cut to ``budget`` tokens by shortening its text (its speaker and images stay)."""
+        if len(segment.ids) <= budget:
+            return segment
+        turn = session.turns[index]
+        fixed = 1 + self.slots * len(turn.images)
+        if fixed > budget:
+            raise DataError(f"turn {index} has {len(turn.images)} images ({fixed - 1} image tokens), more than "
+                            f"the {budget} tokens an encoder row holds after the knowledge base",
+                            field=f"{session.session_id}.turns[{index}].images")
+        self.truncated_turns.add((session.session_id, index))
+        text = segment.ids[1: 1 + (segment.text_span[1] - 1 if segment.text_span else 0)]
+        return self._segment(turn, text[: budget - fixed])
 
     def kb_ids(self, session: Session) -> list[int]:
         entry = self.kb.get(session.product_id) if session.product_id else None
-        return self.tokenize([kb_text(entry)])[0][: self.config.max_kb_tokens] if entry else []
+        if entry is None:
+            return []
+        cap = self.config.max_kb_tokens
+        return self.tokenize([kb_text(entry)[: CHARS_PER_TOKEN * cap]])[0][:cap]
 
     def prefix(self, kb: list[int]) -> list[int]:
         return [self.cls] + ([self.kb_token] + kb if kb else []) + [self.sep]
 
     # --------------------------------------------------------------------------------- policies
     def recent(self, session: Session, turns: list[Turn]) -> Layout:
-        """Most recent context: cut the KB first, then drop whole turns from the left."""
-        segments = self.segments(turns)
+        """Most recent context: cut the KB first, then drop whole turns from the left (a last turn that
+        does not fit alone has its text cut)."""
+        segments = self.segments(session, turns)
+        segments[-1] = self._fit(session, len(turns) - 1, segments[-1], self.config.max_source_length - 2)
         kb = self.kb_ids(session)
         budget = self.config.max_source_length
         lengths = [len(s.ids) for s in segments]
@@ -171,9 +207,6 @@ class MTDialogProcessor:
         while len(self.prefix(kb)) + sum(lengths[first:]) > budget and first < len(segments) - 1:
             first += 1
         prefix = self.prefix(kb)
-        if len(prefix) + sum(lengths[first:]) > budget:
-            raise DataError(f"turn {len(turns) - 1} alone needs {lengths[-1]} tokens, more than max_source_length "
-                            f"({budget}) allows", field=f"{session.session_id}.turns")
         row, offsets, images = list(prefix), {}, []
         for t in range(first, len(segments)):
             offsets[t] = len(row)
@@ -182,14 +215,13 @@ class MTDialogProcessor:
         return Layout([row], images, None, dict(enumerate(segments)), offsets)
 
     def windows(self, session: Session) -> Layout:
-        """Every turn, in overlapping windows of whole turns when the session is too long."""
-        segments = self.segments(session.turns)
-        prefix = self.prefix(self.kb_ids(session))
+        """Every turn, in overlapping windows of whole turns when the session is too long (a turn that
+        does not fit a window alone has its text cut)."""
+        # the knowledge base takes at most half of a window
+        prefix = self.prefix(self.kb_ids(session)[: max(0, self.config.max_source_length // 2 - 3)])
         budget = self.config.max_source_length - len(prefix)
-        for t, segment in enumerate(segments):
-            if len(segment.ids) > budget:
-                raise DataError(f"turn {t} needs {len(segment.ids)} tokens, more than a window holds ({budget})",
-                                field=f"{session.session_id}.turns")
+        segments = [self._fit(session, t, segment, budget)
+                    for t, segment in enumerate(self.segments(session, session.turns))]
         spans = plan_windows([len(s.ids) for s in segments], budget, self.config.window_overlap_turns)
         rows, images, starts = [], [], []
         for start, end in spans:
@@ -211,7 +243,14 @@ class MTDialogProcessor:
     # --------------------------------------------------------------------------------- examples
     def layout(self, task: Task, example: Any) -> Layout:
         """The example's token layout: every EDU of its session (``task.whole_session``), else its
-        most recent context (``example.context``)."""
+        most recent context (``example.context``). A session beyond the size limits is a DataError."""
+        session = example.session
+        for what, count, limit in (("turns", len(session.turns), MAX_SESSION_TURNS),
+                                   ("images", len(session.image_ids()), MAX_SESSION_IMAGES)):
+            if count > limit:
+                raise DataError(f"{count} {what}, more than the {limit} a session may have (MAX_SESSION_"
+                                f"{what.upper()}: the discourse parser's memory grows with their square)",
+                                field=f"{session.session_id}.{what}")
         return self.windows(example.session) if task.whole_session else self.recent(example.session, example.context)
 
     def encode(self, task: str | Task, example: Any, *, with_targets: bool = True) -> dict[str, Any]:

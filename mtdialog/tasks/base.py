@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from mtdialog.data.schema import Session, Turn
 from mtdialog.errors import ConfigError, DataError
+from mtdialog.fileio import atomic_write
 from mtdialog.metrics import classification
 from mtdialog.metrics.files import Scored, read_labels, read_lines
 from mtdialog.metrics.tables import format_table
@@ -212,11 +213,9 @@ class Task(ABC):
         """Write ``values`` (predictions, or gold values) of ``examples`` as a file ``mtdialog score`` reads."""
         if len(values) != len(examples):
             raise ValueError(f"{len(values)} {self.name} values for {len(examples)} examples")
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", encoding="utf-8", newline="\n") as f:
+        with atomic_write(path) as f:
             f.writelines(self.file_lines(values, examples))
-        return path
+        return Path(path)
 
     def write_references(self, examples: Sequence[Any], path: str | Path) -> Path:
         """Write the gold values of ``examples`` in the format of the predictions."""

@@ -11,6 +11,8 @@ working directory (recipes are run from the repository root).
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import types
 import typing
 from collections.abc import Iterable
@@ -25,10 +27,20 @@ from mtdialog.models.configuration import SECTIONS, MTDialogConfig
 from mtdialog.tasks import BUILTIN_TASKS, import_tasks, task_names
 
 OVERRIDE_SOURCE = "command line"
+#: The most values (mappings, lists, scalars) a recipe may hold: far more than any recipe needs, and a
+#: bound on a YAML "billion laughs" (aliases of aliases) before anything expands it.
+MAX_RECIPE_NODES = 10_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _min(value: float) -> dict:
-    return {"min": value}
+def _range(low: float, high: float) -> dict:
+    """Field metadata: the accepted range, both ends included (sizes bounded so that a typo cannot ask
+    for more memory or time than any machine has)."""
+    return {"min": low, "max": high}
+
+
+BIG = 10**9  # steps, intervals, sessions: far beyond any run
+SEED = _range(0, 2**32 - 1)  # what numpy and torch accept
 
 
 # ------------------------------------------------------------------------------------------ schema
@@ -72,9 +84,9 @@ ModelSection, VisionSection, DecoderSection = _model_sections()
 class SynthSection:
     """Generate the embedded corpus into ``data.corpus`` if that directory does not exist yet."""
 
-    sessions: int = field(default=3000, metadata=_min(10))
-    annotated: int = field(default=600, metadata=_min(0))
-    seed: int = 0
+    sessions: int = field(default=3000, metadata=_range(10, 10**7))
+    annotated: int = field(default=600, metadata=_range(0, 10**7))
+    seed: int = field(default=0, metadata=SEED)
 
 
 @dataclass
@@ -92,8 +104,8 @@ class DataSection:
 class TaskSection:
     """Per-task options: the loss weight, and a batch size replacing ``training.batch_size``."""
 
-    weight: float = field(default=1.0, metadata=_min(0.0))
-    batch_size: int | None = field(default=None, metadata=_min(1))
+    weight: float = field(default=1.0, metadata=_range(0.0, 1e6))
+    batch_size: int | None = field(default=None, metadata=_range(1, 65536))
 
 
 @dataclass
@@ -102,7 +114,7 @@ class SamplingSection:
     explicit ``weights`` per task."""
 
     strategy: Literal["proportional", "temperature", "uniform", "weights"] = "temperature"
-    temperature: float = field(default=2.0, metadata=_min(1e-6))
+    temperature: float = field(default=2.0, metadata=_range(1e-6, 1e6))
     weights: dict[str, float] | None = None
 
 
@@ -111,22 +123,22 @@ class TrainingSection:
     """Optimisation and bookkeeping. ``steps`` are optimizer steps; an interval of 0 turns it off."""
 
     output_dir: str = "runs/tiny"
-    steps: int = field(default=1000, metadata=_min(1))
-    batch_size: int = field(default=8, metadata=_min(1))  # per process and micro-batch
-    grad_accum: int = field(default=1, metadata=_min(1))
-    lr_encoder: float = field(default=3e-5, metadata=_min(0.0))
-    lr_new: float = field(default=3e-4, metadata=_min(0.0))
-    warmup_encoder: int = field(default=100, metadata=_min(0))
-    warmup_new: int = field(default=50, metadata=_min(0))
+    steps: int = field(default=1000, metadata=_range(1, BIG))
+    batch_size: int = field(default=8, metadata=_range(1, 65536))  # per process and micro-batch
+    grad_accum: int = field(default=1, metadata=_range(1, 65536))
+    lr_encoder: float = field(default=3e-5, metadata=_range(0.0, 10.0))
+    lr_new: float = field(default=3e-4, metadata=_range(0.0, 10.0))
+    warmup_encoder: int = field(default=100, metadata=_range(0, BIG))
+    warmup_new: int = field(default=50, metadata=_range(0, BIG))
     schedule: Literal["linear", "inverse_sqrt", "constant"] = "linear"
-    weight_decay: float = field(default=0.01, metadata=_min(0.0))
-    max_grad_norm: float = field(default=1.0, metadata=_min(0.0))  # 0: no clipping
+    weight_decay: float = field(default=0.01, metadata=_range(0.0, 10.0))
+    max_grad_norm: float = field(default=1.0, metadata=_range(0.0, 1e6))  # 0: no clipping
     mixed_precision: Literal["no", "bf16"] = "no"
     gradient_checkpointing: bool = False
-    log_every: int = field(default=10, metadata=_min(0))
-    eval_every: int = field(default=200, metadata=_min(0))
-    save_every: int = field(default=200, metadata=_min(0))
-    seed: int = 0
+    log_every: int = field(default=10, metadata=_range(0, BIG))
+    eval_every: int = field(default=200, metadata=_range(0, BIG))
+    save_every: int = field(default=200, metadata=_range(0, BIG))
+    seed: int = field(default=0, metadata=SEED)
     trace_data: bool = False  # each process writes the example ids of every batch it trains on
 
 
@@ -135,9 +147,9 @@ class EvalSection:
     """Evaluation on the validation split during training (``max_sessions``: its first sessions only,
     for speed; generation decodes with ``num_beams``)."""
 
-    max_sessions: int | None = field(default=None, metadata=_min(1))
-    num_beams: int = field(default=1, metadata=_min(1))
-    batch_size: int = field(default=16, metadata=_min(1))
+    max_sessions: int | None = field(default=None, metadata=_range(1, BIG))
+    num_beams: int = field(default=1, metadata=_range(1, 64))
+    batch_size: int = field(default=16, metadata=_range(1, 65536))
 
 
 @dataclass
@@ -145,9 +157,9 @@ class LoraSection:
     """PEFT LoRA on the named attention projections; ``modules_to_save`` (default: the model's task
     heads) stay fully trainable and are saved with the adapter; ``merge`` also exports a merged model."""
 
-    r: int = field(default=8, metadata=_min(1))
-    alpha: int = field(default=16, metadata=_min(1))
-    dropout: float = field(default=0.05, metadata=_min(0.0))
+    r: int = field(default=8, metadata=_range(1, 4096))
+    alpha: int = field(default=16, metadata=_range(1, 65536))
+    dropout: float = field(default=0.05, metadata=_range(0.0, 0.99))
     target_modules: list[str] = field(default_factory=lambda: ["query", "value", "key_value"])
     modules_to_save: list[str] | None = None
     merge: bool = True
@@ -235,15 +247,19 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
     if tp is float:
         if isinstance(value, str):  # YAML 1.1 reads "1e-4" (no dot) as a string
             try:
-                return float(value)
+                value = float(value)
             except ValueError:
                 raise _fail(key, expected) from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _fail(key, expected)
+        if not math.isfinite(value):
+            raise _fail(key, f"expected a finite number, got {value!r}")
         return float(value)
     if tp is str:
         if not isinstance(value, str):
             raise _fail(key, expected)
+        if _SURROGATE.search(value):
+            raise _fail(key, "invalid Unicode: a lone surrogate (a \\u escape that encodes no character)")
         return value
     raise TypeError(f"unsupported schema type {tp!r} at {key}")
 
@@ -260,9 +276,12 @@ def _build(cls: type, raw: dict[str, Any], prefix: str) -> Any:
     for name, value in raw.items():
         key = f"{dotted}{name}"
         value = _convert(value, hints[name], key)
-        low, exists = fields[name].metadata.get("min"), fields[name].metadata.get("exists")
+        low, high = fields[name].metadata.get("min"), fields[name].metadata.get("max")
+        exists = fields[name].metadata.get("exists")
         if low is not None and value is not None and value < low:
             raise _fail(key, f"must be at least {low}, got {value!r}")
+        if high is not None and value is not None and value > high:
+            raise _fail(key, f"must be at most {high}, got {value!r}")
         if exists == "file" and value is not None and not Path(value).is_file():
             raise _fail(key, f"file not found: {value}")
         if exists == "weights" and value is not None:
@@ -308,15 +327,37 @@ def _check(recipe: Recipe) -> None:
 
 
 # ------------------------------------------------------------------------------------------ loading
+def load_yaml(text: str, *, source: str, what: str = "") -> Any:
+    """YAML (safe tags only), with at most :data:`MAX_RECIPE_NODES` values counted as they expand."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise ConfigError(f"{what}bad YAML: {getattr(e, 'problem', None) or e}", path=source,
+                          line=mark.line + 1 if mark and source != OVERRIDE_SOURCE else None) from None
+    except RecursionError:
+        raise ConfigError(f"{what}YAML nested too deep", path=source) from None
+    count, stack = 0, [value]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > MAX_RECIPE_NODES:
+            raise ConfigError(f"{what}more than {MAX_RECIPE_NODES} values (aliases that expand too far?)",
+                              path=source)
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return value
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """``"training.lr_new=1e-4"`` -> ``("training.lr_new", 1e-4)`` (the value is read as YAML)."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip() or any(not part for part in key.strip().split(".")):
         raise ConfigError(f"override {text!r}: expected key=value with a dotted key", path=OVERRIDE_SOURCE)
-    try:
-        return key.strip(), yaml.safe_load(value)
-    except yaml.YAMLError as e:
-        raise ConfigError(f"override {text!r}: bad YAML value ({e.problem})", path=OVERRIDE_SOURCE) from None
+    return key.strip(), load_yaml(value, source=OVERRIDE_SOURCE, what=f"override {text!r}: ")
 
 
 def apply_overrides(raw: dict[str, Any], overrides: Iterable[tuple[str, Any]]) -> dict[str, Any]:
@@ -353,14 +394,15 @@ def load_recipe(path: str | Path, overrides: Iterable[str] = ()) -> Recipe:
     """Read, override (``key=value`` strings) and validate the recipe file ``path``."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError("recipe file not found", path=str(path))
+        raise ConfigError("recipe file not found" if not path.is_dir() else "is a directory, not a recipe file",
+                          path=str(path))
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise ConfigError(f"bad YAML: {getattr(e, 'problem', e)}", path=str(path),
-                        line=mark.line + 1 if mark else None) from None
-    raw = {} if raw is None else raw
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"invalid UTF-8 at byte {e.start}", path=str(path)) from None
+    raw = load_yaml(text, source=str(path))
+    if raw is None:
+        raise ConfigError("the recipe is empty (it needs at least data: {corpus: ...} or data.synth)", path=str(path))
     if not isinstance(raw, dict):
         raise ConfigError(f"a recipe is a mapping of sections, got {type(raw).__name__}", path=str(path))
     parsed = [parse_override(o) for o in overrides]

@@ -17,11 +17,11 @@ and its error added to ``report``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from mtdialog.data import jsonio
 from mtdialog.data.schema import DataError, Session, SkipReport, build_records, type_name
 
 #: ``Session.shop`` of sessions from sources that name no JD shop (STAC, Molweni, CSDS).
@@ -30,22 +30,9 @@ OTHER_SHOP = "other"
 
 def load_json_array(path: str | Path) -> list[Any]:
     """Parse a whole JSON file that holds an array; errors name the file and line."""
-    where = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as e:
-        raise DataError(f"cannot read file: {e.strerror}", path=where) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise DataError(f"invalid UTF-8 at byte {e.start}", path=where,
-                        line=raw[:e.start].count(b"\n") + 1) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise DataError(f"malformed JSON: {e.msg} (column {e.colno})", path=where, line=e.lineno) from None
+    data = jsonio.load(path)
     if not isinstance(data, list):
-        raise DataError(f"expected a JSON array of records, got {type_name(data)}", path=where)
+        raise DataError(f"expected a JSON array of records, got {type_name(data)}", path=str(path))
     return data
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from mtdialog.data.formats import iter_records, load_json_array
 from mtdialog.data.schema import DataError, Session, SkipReport, Turn, get_field, type_name
+from mtdialog.fileio import atomic_write
 
 COLUMNS = ("session_id", "shop", "product_id", "text", "waiter")
 SEPARATOR = "|||"
@@ -222,7 +223,7 @@ def write(sessions: Iterable[Session], path: str | Path) -> None:
     read back unchanged, or a session id written twice (its rows would not be consecutive).
     """
     written: set[str] = set()
-    with open(path, "w", encoding="utf-8", newline="") as f:
+    with atomic_write(path, newline="") as f:
         for index, session in enumerate(sessions):
             try:
                 if session.session_id in written:
@@ -303,4 +304,5 @@ def write_answers(answers: Iterable[tuple[str | int, str]], path: str | Path) ->
             raise DataError(f"duplicate Id {qid!r}", path=str(path), record=index, field="Id")
         seen.add(qid)
         out.append({"Id": qid, "Answer": answer})
-    Path(path).write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    with atomic_write(path) as f:
+        f.write(json.dumps(out, ensure_ascii=False, indent=1) + "\n")

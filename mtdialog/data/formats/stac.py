@@ -40,6 +40,7 @@ from mtdialog.data.schema import (
     get_field,
     type_name,
 )
+from mtdialog.fileio import atomic_write
 
 META_KEY = "stac"
 EDU_KEYS = ("text", "speaker")
@@ -214,4 +215,5 @@ def write(sessions: Iterable[Session], path: str | Path) -> None:
     the reference discourse-parsing loaders read it, so that discourse annotations and predictions
     can be exchanged with tools that read this format."""
     records = [to_record(s) for s in sessions]
-    Path(path).write_text(json.dumps(records, ensure_ascii=False) + "\n", encoding="utf-8")
+    with atomic_write(path) as f:
+        f.write(json.dumps(records, ensure_ascii=False) + "\n")
