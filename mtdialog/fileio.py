@@ -1,13 +1,16 @@
-"""Writing outputs safely: to a temporary name, renamed into place when complete.
+"""Writing outputs safely, and checking saved directories: temporary names, renames, checksums.
 
 A run stopped half-way (a full disk, a kill, an error) never leaves a file that looks complete: an
 output is written as ``<name>.partial`` and renamed when done. On an error the partial file is kept
 under that name, so that what was done (predictions streamed so far) is not lost, and the error says
-where it is.
+where it is. Checkpoint and training-state directories carry a ``checksums.json`` (the SHA-256 of
+every file, written last), verified before anything in them is loaded.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,4 +47,58 @@ def atomic_write(path: str | Path, mode: str = "w", *, newline: str | None = "\n
     os.replace(partial, path)
 
 
-__all__ = ["PARTIAL", "atomic_write", "check_output"]
+
+
+# ------------------------------------------------------------------------------------------ checksums
+CHECKSUMS = "checksums.json"
+_CHUNK = 1 << 20
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_checksums(directory: str | Path) -> Path:
+    """Record the SHA-256 of every file under ``directory`` in its ``checksums.json`` (written last)."""
+    directory = Path(directory)
+    digests = {p.relative_to(directory).as_posix(): sha256(p) for p in sorted(directory.rglob("*"))
+               if p.is_file() and p.name != CHECKSUMS}
+    path = directory / CHECKSUMS
+    path.write_text(json.dumps(digests, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def verify_checksums(directory: str | Path) -> bool:
+    """Check every file ``checksums.json`` lists: a missing or changed file (truncated, flipped,
+    edited) is a :class:`ConfigError` naming it. Returns ``False`` when the directory has no
+    ``checksums.json`` (saved by another tool, or by an older version), ``True`` when all match."""
+    from mtdialog.data import jsonio
+    from mtdialog.errors import DataError
+
+    directory = Path(directory)
+    path = directory / CHECKSUMS
+    if not path.is_file():
+        return False
+    try:
+        digests = jsonio.load(path)
+    except DataError as e:
+        raise ConfigError(f"unreadable checksums: {e.message}", path=str(path)) from None
+    if not isinstance(digests, dict) or not all(isinstance(v, str) for v in digests.values()):
+        raise ConfigError("expected an object of file -> SHA-256", path=str(path))
+    for name, expected in digests.items():
+        file = directory / name
+        if not file.resolve().is_relative_to(directory.resolve()):
+            raise ConfigError("names a file outside its directory", path=str(path), field=name)
+        if not file.is_file():
+            raise ConfigError("missing (listed in checksums.json): the directory is incomplete", path=str(file))
+        if sha256(file) != expected:
+            raise ConfigError("changed since it was saved (its SHA-256 differs from checksums.json): the file is "
+                              "damaged or was edited", path=str(file))
+    return True
+
+
+__all__ = ["CHECKSUMS", "PARTIAL", "atomic_write", "check_output", "sha256", "verify_checksums", "write_checksums"]

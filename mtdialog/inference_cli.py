@@ -127,11 +127,12 @@ def _model_arguments(p: argparse.ArgumentParser) -> None:
 
 # ------------------------------------------------------------------------------------- checkpoint
 def load_model(path: Path):
-    """``(model, tokenizer)`` of a checkpoint directory (a LoRA adapter is merged into its base)."""
-    from transformers import AutoTokenizer
+    """``(model, tokenizer)`` of a checkpoint directory (a LoRA adapter is merged into its base), every
+    file verified against its checksums and the tokenizer checked against the model."""
     from transformers.utils import logging
 
     from mtdialog.models import MTDialogModel
+    from mtdialog.models.tokenization import load_checkpoint_tokenizer
     from mtdialog.training.checkpoint import ADAPTER_CONFIG, load_checkpoint
 
     if not path.is_dir():
@@ -142,7 +143,7 @@ def load_model(path: Path):
     logging.disable_progress_bar()  # the weights load in a moment: no bar
     try:
         model = load_checkpoint(path, MTDialogModel.from_pretrained, merge=True)
-        tokenizer = AutoTokenizer.from_pretrained(str(path))
+        tokenizer = load_checkpoint_tokenizer(path, model)
     except ConfigError:
         raise
     except (OSError, ValueError, KeyError, RuntimeError) as e:

@@ -24,13 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import AutoTokenizer, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
 from mtdialog.data.images import ImageLoader, image_loader
 from mtdialog.data.native import KBEntry
 from mtdialog.data.schema import Session
+from mtdialog.fileio import write_checksums
 from mtdialog.models import MTDialogModel
 from mtdialog.models.processing import MTDialogProcessor
+from mtdialog.models.tokenization import load_checkpoint_tokenizer
 from mtdialog.tasks import Task, get_task, get_tasks
 
 
@@ -109,13 +111,17 @@ class DialoguePipeline:
 
     @classmethod
     def from_pretrained(cls, path: str | Path, images: Any = None, **kwargs: Any) -> DialoguePipeline:
-        """Load a checkpoint directory (model + tokenizer, as :meth:`save_pretrained` writes it)."""
-        return cls(MTDialogModel.from_pretrained(path), AutoTokenizer.from_pretrained(path), images, **kwargs)
+        """Load a checkpoint directory (model + tokenizer, as :meth:`save_pretrained` writes it), its
+        files verified against its checksums, its tokenizer checked against the model."""
+        model = MTDialogModel.from_pretrained(path)
+        return cls(model, load_checkpoint_tokenizer(path, model), images, **kwargs)
 
     def save_pretrained(self, path: str | Path) -> None:
-        """Write the checkpoint directory: config, safetensors weights, generation config, tokenizer."""
+        """Write the checkpoint directory: config, safetensors weights, generation config, tokenizer,
+        and the checksums of them all."""
         self.model.save_pretrained(path)
         self.tokenizer.save_pretrained(path)
+        write_checksums(path)
 
     @property
     def tasks(self) -> list[Task]:

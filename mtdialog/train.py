@@ -37,14 +37,20 @@ def resolve_recipe(config: Path | None, overrides: list[str], resume: Path | Non
     """The recipe of this run: ``config`` + ``overrides``, or the resumed run's recipe + ``overrides``;
     when resuming, only :data:`RESUMABLE_KEYS` may differ from the saved recipe."""
     from mtdialog.training import recipe as recipes
-    from mtdialog.training.checkpoint import TRAINER_STATE, find_training_state
+    from mtdialog.training.checkpoint import TRAINER_STATE, find_training_state, read_trainer_state
 
     if config is None and resume is None:
         raise ConfigError("give --config RECIPE (or --resume RUN_DIR)", path="command line")
-    saved = None
+    saved = run_dir = None
     if resume is not None:
-        state_path = find_training_state(resume) / TRAINER_STATE
-        raw = json.loads(state_path.read_text(encoding="utf-8"))["recipe"]
+        state_dir = find_training_state(resume)
+        state_path = state_dir / TRAINER_STATE
+        raw = read_trainer_state(state_dir)["recipe"]
+        if not isinstance(raw, dict) or not isinstance(raw.get("training"), dict):
+            raise ConfigError("the saved recipe is not a mapping of sections", path=str(state_path))
+        # a run resumes where it is (also when moved or copied), never into the directory it came from
+        run_dir = state_dir.parent
+        raw["training"]["output_dir"] = str(run_dir)
         saved = recipes.recipe_from_dict(raw, source=str(state_path))
     if config is not None:
         recipe = recipes.load_recipe(config, overrides)
@@ -53,6 +59,7 @@ def resolve_recipe(config: Path | None, overrides: list[str], resume: Path | Non
         recipe = recipes.recipe_from_dict(recipes.apply_overrides(saved.to_dict(), parsed), source=str(state_path),
                                   overridden=[k for k, _ in parsed])
     if saved is not None:
+        recipe.training.output_dir = str(run_dir)
         changed = recipes.differences(saved, recipe, ignore=RESUMABLE_KEYS)
         if changed:
             raise ConfigError(f"differs from the resumed run's recipe at {', '.join(changed)} (a resumed run "

@@ -94,7 +94,8 @@ def test_two_cpu_processes_train_one_model(ddp_run):
         assert not set(a["examples"]) & set(b["examples"])
     state = json.loads((out / "last" / "trainer_state.json").read_text())
     assert state["world_size"] == 2 and state["step"] == 6
-    assert (out / "last" / "random_states_1.pkl").exists()  # every process's RNG is saved
+    assert (out / "last" / "rng_state_1.json").exists()  # every process's RNG is saved, in JSON
+    assert not list((out / "last").glob("*.pkl"))  # and no pickle
     assert (out / "best" / "model.safetensors").exists()
 
 

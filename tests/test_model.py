@@ -280,7 +280,7 @@ def test_unknown_settings_are_rejected(corpus):
         build(corpus, hidden=3)
     with pytest.raises(ConfigError, match="model.vision_name: unknown model setting"):
         build(corpus, vision={"name": "resnet10t"})
-    with pytest.raises(ValueError, match="max_turn_tokens must be at least 1, got 0"):
+    with pytest.raises(ValueError, match="max_turn_tokens must be between 1 and 8192, got 0"):
         build(corpus, max_turn_tokens=0)
 
 

@@ -20,8 +20,9 @@ from mtdialog.errors import DataError
 
 #: Deepest nesting of arrays and objects accepted (a session record needs 5).
 MAX_DEPTH = 64
-#: Longest integer accepted, in digits (ids, indices and counts need far fewer).
-MAX_INT_DIGITS = 18
+#: Longest integer accepted, in digits (128-bit RNG states in a trainer state need 39; ids, indices and
+#: counts far fewer).
+MAX_INT_DIGITS = 40
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

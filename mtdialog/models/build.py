@@ -26,6 +26,7 @@ from mtdialog.data.native import Corpus
 from mtdialog.errors import ConfigError
 from mtdialog.models.configuration import SECTIONS, MTDialogConfig
 from mtdialog.models.encoder import encoder_kwargs
+from mtdialog.models.hub import from_hub
 from mtdialog.models.modeling import MTDialogModel
 from mtdialog.models.tokenization import build_char_tokenizer, corpus_texts, load_tokenizer, special_token_ids
 from mtdialog.models.vision import create_backbone, describe_backbone
@@ -67,7 +68,7 @@ def build_model_and_tokenizer(settings: dict[str, Any], corpus: Corpus | str | P
         tokenizer = build_char_tokenizer(corpus_texts(train, corpus.kb()), prompts=prompts,
                                          min_frequency=flat.get("tokenizer_min_frequency", 1))
     else:
-        tokenizer = load_tokenizer(tokenizer_spec, prompts)
+        tokenizer = from_hub(load_tokenizer, tokenizer_spec, prompts, field="model.tokenizer")
 
     text_encoder = None
     if isinstance(encoder_spec, dict):
@@ -76,8 +77,9 @@ def build_model_and_tokenizer(settings: dict[str, Any], corpus: Corpus | str | P
         encoder_config.vocab_size = len(tokenizer)
         encoder_config.pad_token_id = tokenizer.pad_token_id
     else:
-        encoder_config = AutoConfig.from_pretrained(encoder_spec)
-        text_encoder = AutoModel.from_pretrained(encoder_spec, **encoder_kwargs(encoder_config))
+        encoder_config = from_hub(AutoConfig.from_pretrained, encoder_spec, field="model.text_encoder")
+        text_encoder = from_hub(AutoModel.from_pretrained, encoder_spec, field="model.text_encoder",
+                                **encoder_kwargs(encoder_config))
         if text_encoder.get_input_embeddings().num_embeddings < len(tokenizer):
             text_encoder.resize_token_embeddings(len(tokenizer))
         encoder_config = text_encoder.config

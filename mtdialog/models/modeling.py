@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError
 from torch import nn
 from transformers import GenerationMixin, PreTrainedModel
 from transformers import initialization as init
@@ -29,6 +30,7 @@ from transformers.cache_utils import Cache
 
 from mtdialog.compat import CACHE_NAME
 from mtdialog.errors import ConfigError
+from mtdialog.fileio import verify_checksums
 from mtdialog.models.configuration import MTDialogConfig
 from mtdialog.models.decoder import GenerationDecoder, PointerGenerator
 from mtdialog.models.encoder import DialogueEncoder
@@ -83,6 +85,35 @@ class MTDialogModel(PreTrainedModel, GenerationMixin):
         generation.no_repeat_ngram_size = 3  # trigram blocking (as BertSumAbs decodes); 0 turns it off
         # Special tokens (roles, layout, prompts) never belong in generated text.
         generation.suppress_tokens = self.config.non_text_ids or None
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | Path, *args: Any, **kwargs: Any):
+        """``PreTrainedModel.from_pretrained``, checked: a directory's files are verified against its
+        ``checksums.json`` first, and weights that do not fit the config (missing, unexpected or of
+        another shape) are a :class:`ConfigError` naming them; pass ``output_loading_info=True`` to get
+        the loading report instead and judge it yourself. A file that cannot be read is a ConfigError too."""
+        path = Path(str(pretrained_model_name_or_path))
+        if path.is_dir():
+            verify_checksums(path)
+        report = kwargs.pop("output_loading_info", False)
+        try:
+            model, info = super().from_pretrained(pretrained_model_name_or_path, *args, output_loading_info=True,
+                                                   **kwargs)
+        except (OSError, ValueError, RuntimeError, KeyError, SafetensorError) as e:
+            if isinstance(e, ConfigError):
+                raise
+            reason = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
+            raise ConfigError(f"cannot load the checkpoint: {reason}", path=str(path)) from None
+        if report:
+            return model, info
+        problems = {kind: [str(k) for k in info.get(kind) or ()] for kind in
+                    ("missing_keys", "unexpected_keys", "mismatched_keys")}
+        problems = {kind: keys for kind, keys in problems.items() if keys}
+        if problems:
+            listed = "; ".join(f"{kind.replace('_', ' ')}: {', '.join(keys[:4])}{' ...' if len(keys) > 4 else ''}"
+                               for kind, keys in problems.items())
+            raise ConfigError(f"the weights do not fit the config ({listed})", path=str(path))
+        return model
 
     # ------------------------------------------------------------------------------------ plumbing
     @torch.no_grad()

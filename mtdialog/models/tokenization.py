@@ -15,6 +15,7 @@ special token.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
@@ -65,8 +66,28 @@ def add_dialogue_tokens(tokenizer: PreTrainedTokenizerBase, prompts: Sequence[st
 
 def load_tokenizer(name_or_path: str, prompts: Sequence[str] | None = None) -> PreTrainedTokenizerBase:
     """A pretrained tokenizer (hub name or local path) with the dialogue special tokens added."""
-    tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+    tokenizer = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=False)
     add_dialogue_tokens(tokenizer, prompts)
+    return tokenizer
+
+
+def load_checkpoint_tokenizer(path: str | Path, model) -> PreTrainedTokenizerBase:
+    """The tokenizer saved with a checkpoint (never running code it names), checked against the model:
+    every dialogue token must have the id the model was trained with, and every id an embedding row."""
+    from mtdialog.errors import ConfigError
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ConfigError(f"cannot load the tokenizer: {str(e).splitlines()[0][:300]}", path=str(path)) from None
+    config = model.config
+    expected = {**(config.special_token_ids or {}), "[PAD]": config.pad_token_id, "[EOS]": config.eos_token_id}
+    wrong = [t for t, i in expected.items() if i is not None and tokenizer.convert_tokens_to_ids(t) != i]
+    rows = model.get_input_embeddings().num_embeddings
+    if wrong or len(tokenizer) > rows:
+        why = f"its ids of {', '.join(wrong)} differ from the model's" if wrong else \
+            f"it has {len(tokenizer)} tokens, the model's embedding table {rows} rows"
+        raise ConfigError(f"the tokenizer does not belong to the model: {why}", path=str(path))
     return tokenizer
 
 

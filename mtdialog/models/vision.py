@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,9 @@ from torch import nn
 from tqdm import tqdm
 
 from mtdialog.data.images import ImageLoader
+from mtdialog.errors import ConfigError
 from mtdialog.models.configuration import MTDialogConfig
+from mtdialog.models.hub import offline_note
 from mtdialog.models.weights import (
     check_architecture,
     load_backbone_weights,
@@ -48,9 +51,18 @@ def create_backbone(config: MTDialogConfig, *, load_weights: bool = False) -> nn
     file = resolve_weights_file(spec) if spec and load_weights else None
     if file is not None:
         overlay["file"] = str(file)
-    backbone = timm.create_model(config.vision_model, num_classes=0,
-                                 pretrained=load_weights and config.vision_pretrained and not spec,
-                                 pretrained_cfg_overlay=overlay or None)
+    pretrained = load_weights and config.vision_pretrained and not spec
+    try:
+        backbone = timm.create_model(config.vision_model, num_classes=0, pretrained=pretrained,
+                                     pretrained_cfg_overlay=overlay or None)
+    except RuntimeError as e:
+        if "Unknown model" in str(e):
+            raise ConfigError(f"unknown timm model {config.vision_model!r}", field="model.vision.model") from None
+        raise
+    except OSError as e:  # pretrained weights neither cached nor downloadable
+        raise ConfigError(f"the pretrained weights of {config.vision_model!r} are not in the local cache"
+                          f"{offline_note()} ({str(e).splitlines()[0][:160]}); use vision.weights_file for a "
+                          "local file", field="model.vision.pretrained") from None
     if file is not None:
         load_backbone_weights(backbone, file)
     return backbone
@@ -180,14 +192,29 @@ class FeatureCache:
         return self.dir / f"{image_id}.npy"
 
     def __contains__(self, image_id: str) -> bool:
-        return image_id in self._memory or self.path(image_id).exists()
+        """Whether a whole feature of ``image_id`` is on disk (a torn or foreign file is not one)."""
+        if image_id in self._memory:
+            return True
+        try:
+            array = np.load(self.path(image_id), mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError, EOFError):
+            return False
+        return array.ndim == 2 and array.shape[0] == self.vision.config.visual_tokens_per_image
+
+    def _store(self, image_id: str, feature: np.ndarray) -> None:
+        """Write a feature under a temporary name and rename it: a reader never sees a torn file."""
+        path = self.path(image_id)
+        partial = path.with_name(path.name + ".partial")
+        with open(partial, "wb") as f:
+            np.save(f, feature, allow_pickle=False)
+        os.replace(partial, path)
 
     def get(self, image_id: str) -> torch.Tensor:
         if image_id not in self._memory:
             path = self.path(image_id)
             if not path.exists():
                 raise KeyError(f"image {image_id!r} has no cached feature in {self.dir} (run ensure() first)")
-            self._memory[image_id] = torch.from_numpy(np.load(path))
+            self._memory[image_id] = torch.from_numpy(np.load(path, allow_pickle=False))
         return self._memory[image_id]
 
     @torch.no_grad()
@@ -198,7 +225,7 @@ class FeatureCache:
         ``batch_size`` defaults to 8 on CPU (a small batch's activations stay in the CPU cache: two to
         three times faster per image than 64) and 64 on an accelerator.
         """
-        missing = sorted({i for i in image_ids if i not in self})
+        missing = sorted({i for i in image_ids if i not in self})  # absent, or torn by an interrupted run
         transform = image_transform(self.vision.config)
         device = next(self.vision.projector.parameters()).device
         batch_size = batch_size or (8 if device.type == "cpu" else 64)
@@ -207,7 +234,7 @@ class FeatureCache:
             chunk = missing[start:start + batch_size]
             pixels = torch.stack([transform(load_image(i)) for i in chunk]).to(device)
             for image_id, feature in zip(chunk, self.vision.features(pixels).float().cpu()):
-                np.save(self.path(image_id), feature.numpy())
+                self._store(image_id, feature.numpy())
         return len(missing)
 
 

@@ -104,8 +104,11 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     timm's reader: unwrapped from ``state_dict`` / ``model`` (their EMA copy when the checkpoint has
     one), ``module.`` prefixes removed, pickles opened with ``weights_only``.
     """
-    state = load_state_dict(str(path))
-    tensors = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
+    try:
+        state = load_state_dict(str(path))
+    except Exception as e:  # noqa: BLE001 (torch, safetensors and pickle each fail in their own way)
+        raise ValueError(f"{path}: not a weights file ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from None
+    tensors = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)} if isinstance(state, dict) else {}
     if not tensors:
         raise ValueError(f"{path}: no tensors found (expected a state dict, or one under 'state_dict' or 'model')")
     return tensors

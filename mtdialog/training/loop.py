@@ -23,8 +23,9 @@ from tqdm.auto import tqdm
 
 from mtdialog.compat import enable_activation_checkpointing
 from mtdialog.environment import write_packages
-from mtdialog.errors import ConfigError
+from mtdialog.errors import ConfigError, MTDialogError
 from mtdialog.evaluation import combined_score
+from mtdialog.fileio import write_checksums
 from mtdialog.training import checkpoint as ckpt
 from mtdialog.training.optim import GroupSpec, build_optimizer, build_scheduler, param_groups
 from mtdialog.training.recipe import Recipe, TrainingSection, save_recipe
@@ -112,6 +113,7 @@ class Trainer:
             if acc.is_main_process:  # the frozen base, which every adapter checkpoint refers to
                 model.save_pretrained(str(self.out / ckpt.BASE_DIR))
                 tokenizer.save_pretrained(str(self.out / ckpt.BASE_DIR))
+                write_checksums(self.out / ckpt.BASE_DIR)
             model = apply_lora(model, self.lora, getattr(model, "lora_modules_to_save", ()))
 
         specs = {"encoder": GroupSpec(t.lr_encoder, t.warmup_encoder), "new": GroupSpec(t.lr_new, t.warmup_new)}
@@ -167,6 +169,10 @@ class Trainer:
             self._trace.write(json.dumps({"step": self.step + 1, "task": task, "examples": indices}) + "\n")
         with acc.accumulate(self.model):
             loss = self.model(**batch).loss
+            if not torch.isfinite(loss.detach()).all():  # stop before a NaN reaches the weights or a checkpoint
+                raise MTDialogError(f"the {task} loss became {float(loss)} at step {self.step + 1} (examples "
+                                    f"{indices[:8]}{'...' if len(indices) > 8 else ''}); lower the learning rates "
+                                    "or check that task's data", field=f"tasks.{task}")
             acc.backward(loss * self.recipe.tasks[task].weight)
             if acc.sync_gradients and self.recipe.training.max_grad_norm > 0:
                 self._grad_norm = acc.clip_grad_norm_(self.model.parameters(), self.recipe.training.max_grad_norm)
@@ -297,6 +303,7 @@ class Trainer:
             merged = ckpt.load_checkpoint(self.out / "final", base_cls.from_pretrained, merge=True)
             merged.save_pretrained(str(self.out / "merged"))
             self.tokenizer.save_pretrained(str(self.out / "merged"))
+            write_checksums(self.out / "merged")
         # replicas must agree; ZeRO-3 has no replicas (each process holds a shard)
         digests = None if self._zero3() else gather_object([checksum(acc.unwrap_model(self.model))])
         summary = {"steps": self.step, "steps_this_run": steps_run, "elapsed_s": round(elapsed, 3),
