@@ -55,7 +55,34 @@ CASES = [
     ("corrupt image", corrupt, "turns[0].images[0]", "image 'img2' cannot be decoded"),
     ("invalid UTF-8", lambda d: set_line(d, "train", 2, b'{"session_id": "t\xe92"}'),
      None, "invalid UTF-8 at byte 17"),
+    # what Python's json accepts but nothing after it can handle
+    ("lone surrogate in a text", lambda d: set_line(d, "train", 2, _escaped(lambda r: r["turns"][1].update(
+        text="SURROGATE"))), "turns[1].text", "invalid Unicode: lone surrogate U+D800"),
+    ("lone surrogate in an id", lambda d: set_line(d, "train", 2, _escaped(lambda r: r.update(
+        session_id="SURROGATE"))), "session_id", "invalid Unicode: lone surrogate U+D800"),
+    ("JSON nested 3,000 levels", lambda d: set_line(d, "train", 2, _nested(3000)), None,
+     "JSON nested deeper than 64 levels"),
+    ("JSON nested 100,000 levels", lambda d: set_line(d, "train", 2, _nested(100_000)), None,
+     "JSON nested deeper than 64 levels"),
+    ("JSON nested 70 levels", lambda d: set_line(d, "train", 2, _nested(70)), "meta" + ".x" * 64,
+     "JSON nested deeper than 64 levels"),
+    ("5,000-digit integer", lambda d: set_line(d, "train", 2, json.dumps(session_record("t2")).replace(
+        '"y": 3', '"y": ' + "7" * 5000).encode()), None, "integer of 5000 digits"),
+    ("NaN", lambda d: set_line(d, "train", 2, json.dumps(session_record("t2")).replace('"y": 3', '"y": NaN')
+                               .encode()), None, "NaN is not a JSON number"),
 ]
+
+
+def _escaped(change) -> bytes:
+    """Session t2 with ``SURROGATE`` placed by ``change``, written as the JSON escape of U+D800."""
+    record = session_record("t2", images=("img2", "img3"))
+    change(record)
+    return json.dumps(record).replace("SURROGATE", "\\ud800").encode()
+
+
+def _nested(levels: int) -> bytes:
+    record = json.dumps(session_record("t2", images=("img2", "img3")))
+    return (record[:-1] + ', "meta": ' + '{"x": ' * levels + "1" + "}" * levels + "}").encode()
 IDS = [c[0] for c in CASES]
 
 
@@ -148,3 +175,38 @@ def test_bad_kb_record(corpus_dir, capsys):
     assert main(["data", "validate", str(corpus_dir)]) == 2
     assert capsys.readouterr().err.strip() == (
         f"mtdialog: error: {corpus_dir / 'kb.jsonl'}:3: category: expected string, got integer")
+
+
+@pytest.mark.parametrize("change, field, message", [
+    (lambda m: m.update(labels="all of them"), "labels", "expected an object, got string"),
+    (lambda m: m["labels"].update(relations=None), "labels.relations", "expected a list of non-empty strings, got null"),
+    (lambda m: m["labels"].update(relations=["A", "A"]), "labels.relations", "a label is listed twice"),
+    (lambda m: m["counts"].update(train=3), "counts.train", "expected an object of counts, got integer"),
+    (lambda m: m["counts"]["train"].update(sessions=-1), "counts.train.sessions", "expected a count, got -1"),
+    (lambda m: m.update(name=["x"]), "name", "expected a string, got array"),
+])
+def test_wrongly_typed_meta_json_fields_are_named(corpus_dir, capsys, change, field, message):
+    meta = json.loads((corpus_dir / "meta.json").read_text(encoding="utf-8"))
+    change(meta)
+    (corpus_dir / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    for command in (["data", "validate"], ["data", "stats"], ["baseline", "all", "--corpus"]):
+        assert main([*command, str(corpus_dir)]) == 2
+        assert capsys.readouterr().err.strip() == f"mtdialog: error: {corpus_dir / 'meta.json'}: {field}: {message}"
+
+
+def test_files_that_are_directories_are_named(corpus_dir, capsys):
+    (corpus_dir / "meta.json").unlink()
+    (corpus_dir / "meta.json").mkdir()
+    assert main(["data", "validate", str(corpus_dir)]) == 2
+    assert capsys.readouterr().err.strip() == f"mtdialog: error: {corpus_dir / 'meta.json'}: is a directory, not a file"
+    (corpus_dir / "meta.json").rmdir()
+    (corpus_dir / "sessions.valid.jsonl").unlink()
+    (corpus_dir / "sessions.valid.jsonl").mkdir()
+    assert main(["data", "stats", str(corpus_dir)]) == 2
+    assert "sessions.valid.jsonl: is a directory, not a file" in capsys.readouterr().err
+
+
+def test_operating_system_errors_are_one_line(tmp_path, capsys):
+    assert main(["data", "synth", "--out", "/proc/no-such/corpus", "--sessions", "10"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("mtdialog: error: /proc/no-such") and "\n" not in err and "Traceback" not in err

@@ -356,3 +356,36 @@ def test_the_model_names_its_pretrained_parts(corpus):
     text_only, _ = build(corpus, text_only=True)
     assert text_only.lora_modules_to_save == ["heads.rewritable", "heads.discourse", "heads.image_category"]
     assert text_only.feature_cache("unused") is None
+
+
+def test_a_torn_feature_file_is_computed_again(built, corpus, tmp_path):
+    model, _ = built
+    cache = model.feature_cache(tmp_path)
+    ids = sorted({i for s in corpus.sessions("train") for i in s.image_ids()})
+    assert cache.ensure(ids, image_loader(corpus)) == len(ids)
+    good = cache.get(ids[0]).clone()
+    torn = cache.path(ids[0])
+    torn.write_bytes(torn.read_bytes()[:40])  # a run killed while writing (or a full disk)
+    fresh = model.feature_cache(tmp_path)
+    assert ids[0] not in fresh and ids[1] in fresh
+    assert fresh.ensure(ids, image_loader(corpus)) == 1
+    assert torch.allclose(fresh.get(ids[0]), good, atol=1e-5)  # computed alone, not in a batch of 8
+    assert not list(cache.dir.glob("*.partial"))  # every feature is renamed into place when written
+
+
+def test_names_that_are_neither_local_nor_cached_are_one_line(corpus, tmp_path):
+    with pytest.raises(ConfigError) as e:
+        build(corpus, text_encoder="no-such-org/no-such-model")
+    assert str(e.value) == ("model.text_encoder: 'no-such-org/no-such-model' is neither a local directory, nor in "
+                            "the local model cache, and HF_HUB_OFFLINE is set (the hub is off)")
+    with pytest.raises(ConfigError, match="model.tokenizer: 'no-such/tokenizer' is neither"):
+        build(corpus, tokenizer="no-such/tokenizer")
+    with pytest.raises(ConfigError, match="model.vision.model: unknown timm model 'resnet-9000'"):
+        build(corpus, vision={**TINY_MODEL["vision"], "model": "resnet-9000"})
+    with pytest.raises(ConfigError, match="model.vision.pretrained: the pretrained weights of 'resnet10t' are not "
+                                          "in the local cache, and HF_HUB_OFFLINE is set"):
+        build(corpus, vision={**TINY_MODEL["vision"], "pretrained": True})
+    text = tmp_path / "weights.pth"
+    text.write_text("not weights", encoding="utf-8")
+    with pytest.raises(ValueError, match=f"{text}: not a weights file"):
+        build(corpus, vision={**TINY_MODEL["vision"], "weights_file": str(text)})

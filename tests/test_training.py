@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 
 import pytest
 import torch
@@ -345,3 +346,85 @@ def test_zero_on_several_processes_refuses_a_trainable_batchnorm_backbone(tmp_pa
     for settings in ({"freeze": True}, {"model": "convnext_atto", "freeze": False}):
         model, _ = build(corpus, vision={**TINY_MODEL["vision"], **settings})
         model.check_data_parallel(zero_stage=3, num_processes=2)
+
+
+# ------------------------------------------------------------------ damaged and moved run directories
+@pytest.fixture
+def saved_run(tmp_path, tokenizer):
+    """A run directory whose last/ holds the state after 3 steps."""
+    first = trainer(make_recipe(tmp_path / "run"), tokenizer)
+    for _ in range(3):
+        first.train_step()
+    first.save_last()
+    return tmp_path / "run"
+
+
+def resume_error(run, tokenizer) -> str:
+    from mtdialog.errors import ConfigError
+
+    with pytest.raises(ConfigError) as e:
+        trainer(make_recipe(run), tokenizer).resume(run)
+    return str(e.value)
+
+
+@pytest.mark.parametrize("damage", ["truncate optimizer.bin", "delete scheduler.bin", "flip trainer_state.json",
+                                    "truncate model.safetensors"])
+def test_a_damaged_training_state_is_refused_naming_the_file(saved_run, tokenizer, damage):
+    verb, name = damage.split(" ")
+    path = saved_run / "last" / name
+    if verb == "truncate":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif verb == "delete":
+        path.unlink()
+    else:
+        path.write_text(path.read_text().replace('"step": 3', '"step": 2'))
+    message = resume_error(saved_run, tokenizer)
+    assert str(path) in message and ("missing" if verb == "delete" else "changed since it was saved") in message
+
+
+def test_a_state_that_cannot_be_restored_is_an_error_not_a_skip(saved_run, tokenizer):
+    from mtdialog.fileio import write_checksums
+
+    last = saved_run / "last"
+    (last / "rng_state_0.json").write_text('{"python": [3, [1, 2], null]}')
+    write_checksums(last)  # replaced, not damaged: the checksums agree
+    assert "cannot restore the training state: malformed RNG state" in resume_error(saved_run, tokenizer)
+    (last / "trainer_state.json").write_text("[1, 2, 3]")
+    write_checksums(last)
+    assert "trainer_state.json: not a trainer state" in resume_error(saved_run, tokenizer)
+
+
+def test_an_interrupted_swap_is_recovered(saved_run, tokenizer):
+    last = saved_run / "last"
+    shutil.copytree(last, saved_run / "last.tmp")  # the new state was complete ...
+    last.rename(saved_run / "last.old")  # ... and the old one moved aside when the run was killed
+    resumed = trainer(make_recipe(saved_run), tokenizer)
+    resumed.resume(saved_run)
+    assert resumed.step == 3
+    shutil.rmtree(saved_run / "last.tmp")  # killed before the new state was complete: the old one serves
+    again = trainer(make_recipe(saved_run), tokenizer)
+    again.resume(saved_run)
+    assert again.step == 3
+
+
+def test_a_moved_run_resumes_where_it_is(saved_run, tmp_path):
+    from mtdialog.train import resolve_recipe
+
+    moved = tmp_path / "elsewhere" / "copy"
+    shutil.move(str(saved_run), moved)
+    recipe = resolve_recipe(None, ["training.steps=9"], moved)
+    assert recipe.training.output_dir == str(moved) and recipe.training.steps == 9
+    assert resolve_recipe(None, [], moved / "last").training.output_dir == str(moved)
+
+
+def test_a_nan_loss_stops_training_with_the_task_and_step(tmp_path, tokenizer):
+    from mtdialog.errors import MTDialogError
+
+    t = trainer(make_recipe(tmp_path), tokenizer)
+    summary_head = t.accelerator.unwrap_model(t.model).summary_head
+    with torch.no_grad():
+        summary_head.weight.fill_(float("nan"))
+    with pytest.raises(MTDialogError, match=r"tasks.summary: the summary loss became nan at step \d+"):
+        for _ in range(8):
+            t.train_step()
+    assert not (tmp_path / "last").exists()  # nothing was saved

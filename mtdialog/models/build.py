@@ -63,12 +63,15 @@ def build_model_and_tokenizer(settings: dict[str, Any], corpus: Corpus | str | P
     encoder_spec = flat.pop("text_encoder", None) or {"model_type": "bert"}
     tokenizer_spec = flat.pop("tokenizer", None) or ("chars" if isinstance(encoder_spec, dict) else encoder_spec)
 
+    if not isinstance(encoder_spec, dict):  # found (or not) before its tokenizer, so errors name the encoder
+        encoder_config = from_hub(AutoConfig.from_pretrained, encoder_spec, field="model.text_encoder")
     if tokenizer_spec == "chars":
         train = corpus.sessions("train") if "train" in corpus.splits else ()
         tokenizer = build_char_tokenizer(corpus_texts(train, corpus.kb()), prompts=prompts,
                                          min_frequency=flat.get("tokenizer_min_frequency", 1))
     else:
-        tokenizer = from_hub(load_tokenizer, tokenizer_spec, prompts, field="model.tokenizer")
+        tokenizer = from_hub(load_tokenizer, tokenizer_spec, prompts,
+                             field="model.tokenizer" if "tokenizer" in settings else "model.text_encoder")
 
     text_encoder = None
     if isinstance(encoder_spec, dict):
@@ -77,7 +80,6 @@ def build_model_and_tokenizer(settings: dict[str, Any], corpus: Corpus | str | P
         encoder_config.vocab_size = len(tokenizer)
         encoder_config.pad_token_id = tokenizer.pad_token_id
     else:
-        encoder_config = from_hub(AutoConfig.from_pretrained, encoder_spec, field="model.text_encoder")
         text_encoder = from_hub(AutoModel.from_pretrained, encoder_spec, field="model.text_encoder",
                                 **encoder_kwargs(encoder_config))
         if text_encoder.get_input_embeddings().num_embeddings < len(tokenizer):

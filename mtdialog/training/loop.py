@@ -170,7 +170,7 @@ class Trainer:
         with acc.accumulate(self.model):
             loss = self.model(**batch).loss
             if not torch.isfinite(loss.detach()).all():  # stop before a NaN reaches the weights or a checkpoint
-                raise MTDialogError(f"the {task} loss became {float(loss)} at step {self.step + 1} (examples "
+                raise MTDialogError(f"the {task} loss became {float(loss.detach())} at step {self.step + 1} (examples "
                                     f"{indices[:8]}{'...' if len(indices) > 8 else ''}); lower the learning rates "
                                     "or check that task's data", field=f"tasks.{task}")
             acc.backward(loss * self.recipe.tasks[task].weight)
