@@ -53,11 +53,32 @@ def predict(checkpoint, path, out, *extra) -> subprocess.CompletedProcess:
 
 
 def test_a_huge_knowledge_base_entry_is_cut_before_it_is_read(checkpoint, tmp_path):
-    kb = KBEntry("p1", "外套", [("外套", f"属性{i}", "很长的值" * 256) for i in range(10_000)])  # about 10 MB
+    kb = KBEntry("p1", "外套", [("外套", f"属性{i}", "很长的值" * 2560) for i in range(1_000)])  # about 30 MB
     path = write_input(tmp_path, [session_record(0, annotated=False)], kb)
     done = predict(checkpoint, path, tmp_path / "o.jsonl", "--tasks", "summary")
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads((tmp_path / "o.jsonl").read_text(encoding="utf-8"))["summary"] is not None
+
+
+def test_a_knowledge_base_entry_beyond_the_limit_is_refused_with_its_line(checkpoint, tmp_path):
+    kb = KBEntry("p1", "外套", [("外套", f"属性{i}", "红") for i in range(1_001)])
+    path = write_input(tmp_path, [session_record(0, annotated=False)], kb)
+    done = predict(checkpoint, path, tmp_path / "o.jsonl", "--tasks", "summary")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"mtdialog: error: {tmp_path / 'kb.jsonl'}:1: triples: 1,001 triples, more than the 1,000 an entry may "
+        "have (MAX_KB_TRIPLES; the encoder reads only its first few dozen)")
+
+
+def test_a_decompression_bomb_is_refused_from_its_header(checkpoint, tmp_path):
+    path = write_input(tmp_path, [session_record(0, annotated=False)])
+    bomb = tmp_path / "images" / "img0a.png"
+    Image.new("1", (10_000, 6_000)).save(bomb)  # 60 million pixels in a file of a few kilobytes
+    assert bomb.stat().st_size < 100_000
+    done = predict(checkpoint, path, tmp_path / "o.jsonl", "--tasks", "summary")
+    assert done.returncode == 2
+    assert (f"{bomb}: image: image of 10,000 x 6,000 pixels, more than the 50,000,000 accepted "
+            "(MAX_IMAGE_PIXELS)") in done.stderr
 
 
 def test_a_session_beyond_the_limits_is_refused_at_once(checkpoint, tmp_path):

@@ -120,6 +120,9 @@ def test_rejections_name_file_and_key(recipe_file, content, message):
     ({"model": {"max_target_length": 10**9}}, "model.max_target_length: must be at most 4096"),
     ({"model": {"decoder": {"dropout": 1.5}}}, "model.decoder.dropout: must be at most 0.99"),
     ({"training": {"output_dir": "\ud800"}}, "training.output_dir: invalid Unicode: a lone surrogate"),
+    ({"data": {"corpus": "长" * 200_000}}, "data.corpus: unusable path: File name too long"),
+    ({"model": {"vision": {"weights_file": "x" * 100_000}}}, "model.vision.weights_file: unusable path: File name too long"),
+    ({"training": {"steps": "长" * 200_000}}, "长长... (200,024 characters)"),  # a value quoted in a message is cut
 ])
 def test_numbers_and_sizes_that_make_no_sense_are_refused(recipe_file, content, message):
     text = error_of(recipe_file(content))

@@ -26,6 +26,10 @@ ImageLoader = Callable[[str], Image.Image]
 PLACEHOLDER_SIZE = (224, 224)
 PLACEHOLDER_KEY = "mtdialog_placeholder"
 _BATCH = 512  # images in flight at once
+#: The most pixels an image may have, checked from its header before it is decoded (a small file can
+#: declare a huge image: a decompression bomb). 50 million is a 7,000 x 7,000 photo; the vision
+#: encoder sees 224 x 224.
+MAX_IMAGE_PIXELS = 50_000_000
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
 
 
@@ -54,8 +58,14 @@ def open_image(path: str | Path) -> Image.Image:
     """Fully decode the image file at ``path`` as RGB; an unreadable file is a :class:`DataError`."""
     try:
         with Image.open(path) as image:
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise DataError(f"image of {width:,} x {height:,} pixels, more than the {MAX_IMAGE_PIXELS:,} "
+                                "accepted (MAX_IMAGE_PIXELS)", path=str(path), field="image")
             image.load()
             return image.convert("RGB")
+    except DataError:
+        raise
     except _DECODE_ERRORS as e:
         raise DataError(f"cannot decode image: {e}", path=str(path), field="image") from None
 

@@ -38,6 +38,11 @@ FORMAT_VERSION = "1.0"
 IMAGE_MODES = ("check", "placeholder", "ignore")
 
 
+#: The most triples a product's KB entry may have: the encoder reads at most ``max_kb_tokens`` of it
+#: (48 by default, a few dozen triples), and JDDC product entries have tens of attributes.
+MAX_KB_TRIPLES = 1_000
+
+
 @dataclass
 class KBEntry:
     """Knowledge-base record of one product: (entity, attribute, value) triples."""
@@ -65,6 +70,9 @@ class KBEntry:
                 raise DataError(f"expected {type_name(kind())}, got {type_name(record[key])}", field=key)
         if not record["product_id"]:
             raise DataError("must not be empty", field="product_id")
+        if len(record["triples"]) > MAX_KB_TRIPLES:
+            raise DataError(f"{len(record['triples']):,} triples, more than the {MAX_KB_TRIPLES:,} an entry may have "
+                            "(MAX_KB_TRIPLES; the encoder reads only its first few dozen)", field="triples")
         for i, t in enumerate(record["triples"]):
             if not (isinstance(t, list) and len(t) == 3 and all(isinstance(v, str) for v in t)):
                 raise DataError("expected [entity, attribute, value] strings", field=f"triples[{i}]")

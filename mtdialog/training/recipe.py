@@ -15,7 +15,7 @@ import math
 import re
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -198,7 +198,12 @@ def _type_name(tp: Any) -> str:
     return {int: "integer", float: "number", bool: "boolean", str: "string"}.get(tp, str(tp))
 
 
+MAX_MESSAGE = 300  # characters of a message quoting a value (a huge value is shown cut)
+
+
 def _fail(key: str, message: str) -> ConfigError:
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE] + f"... ({len(message):,} characters)"
     return ConfigError(message, field=key or None)
 
 
@@ -282,7 +287,7 @@ def _build(cls: type, raw: dict[str, Any], prefix: str) -> Any:
             raise _fail(key, f"must be at least {low}, got {value!r}")
         if high is not None and value is not None and value > high:
             raise _fail(key, f"must be at most {high}, got {value!r}")
-        if exists == "file" and value is not None and not Path(value).is_file():
+        if exists == "file" and value is not None and not _is(Path.is_file, value, key):
             raise _fail(key, f"file not found: {value}")
         if exists == "weights" and value is not None:
             from mtdialog.models.weights import resolve_weights_file
@@ -291,8 +296,19 @@ def _build(cls: type, raw: dict[str, Any], prefix: str) -> Any:
                 resolve_weights_file(value)
             except (FileNotFoundError, ValueError) as e:
                 raise _fail(key, str(e)) from None
+            except OSError as e:
+                raise _fail(key, f"unusable path: {e.strerror}") from None
         values[name] = value
     return cls(**values)
+
+
+def _is(test: Callable[[Path], bool], value: str, key: str) -> bool:
+    """``test`` (``Path.is_file``, ``Path.is_dir``) of ``value``; a name the system refuses (too long,
+    a NUL byte) is a ConfigError naming ``key``."""
+    try:
+        return test(Path(value))
+    except (OSError, ValueError) as e:
+        raise _fail(key, f"unusable path: {getattr(e, 'strerror', None) or e}") from None
 
 
 def _check(recipe: Recipe) -> None:
@@ -321,7 +337,7 @@ def _check(recipe: Recipe) -> None:
                 raise _fail(f"sampling.weights.{task}", "missing weight for this task")
         if any(w < 0 for w in s.weights.values()) or sum(s.weights.values()) <= 0:
             raise _fail("sampling.weights", "weights must be non-negative with a positive sum")
-    if recipe.data.synth is None and not Path(recipe.data.corpus).is_dir():
+    if recipe.data.synth is None and not _is(Path.is_dir, recipe.data.corpus, "data.corpus"):
         raise _fail("data.corpus", f"directory not found: {recipe.data.corpus} "
                                    "(give data.synth to generate the embedded corpus there)")
 
@@ -337,6 +353,8 @@ def load_yaml(text: str, *, source: str, what: str = "") -> Any:
                           line=mark.line + 1 if mark and source != OVERRIDE_SOURCE else None) from None
     except RecursionError:
         raise ConfigError(f"{what}YAML nested too deep", path=source) from None
+    except ValueError as e:  # e.g. an integer of thousands of digits
+        raise ConfigError(f"{what}bad YAML value: {str(e).splitlines()[0][:200]}", path=source) from None
     count, stack = 0, [value]
     while stack:
         node = stack.pop()
