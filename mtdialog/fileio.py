@@ -72,10 +72,11 @@ def write_checksums(directory: str | Path) -> Path:
     return path
 
 
-def verify_checksums(directory: str | Path) -> bool:
+def verify_checksums(directory: str | Path, *, exact: bool = False) -> bool:
     """Check every file ``checksums.json`` lists: a missing or changed file (truncated, flipped,
-    edited) is a :class:`ConfigError` naming it. Returns ``False`` when the directory has no
-    ``checksums.json`` (saved by another tool, or by an older version), ``True`` when all match."""
+    edited) is a :class:`ConfigError` naming it; with ``exact``, so is a file it does not list (one
+    added since the save). Returns ``False`` when the directory has no ``checksums.json`` (saved by
+    another tool, or by an older version), ``True`` when all match."""
     from mtdialog.data import jsonio
     from mtdialog.errors import DataError
 
@@ -98,6 +99,11 @@ def verify_checksums(directory: str | Path) -> bool:
         if sha256(file) != expected:
             raise ConfigError("changed since it was saved (its SHA-256 differs from checksums.json): the file is "
                               "damaged or was edited", path=str(file))
+    if exact:
+        for file in sorted(directory.rglob("*")):
+            if file.is_file() and file != path and file.relative_to(directory).as_posix() not in digests:
+                raise ConfigError("not part of the saved state (not in checksums.json): added since the save; "
+                                  "remove it to resume", path=str(file))
     return True
 
 

@@ -70,6 +70,9 @@ CASES = [
         '"y": 3', '"y": ' + "7" * 5000).encode()), None, "integer of 5000 digits"),
     ("NaN", lambda d: set_line(d, "train", 2, json.dumps(session_record("t2")).replace('"y": 3', '"y": NaN')
                                .encode()), None, "NaN is not a JSON number"),
+    # beyond the size limits (what predict and train would refuse, validate refuses first)
+    ("501 turns", lambda d: edit(d, "train", 2, lambda r: r.update(turns=(r["turns"] + [
+        {"speaker": "Q", "text": "好", "images": []}] * 501)[:501])), "turns", "501 turns, more than the 500"),
 ]
 
 

@@ -8,6 +8,7 @@ import pickle
 import shutil
 
 import pytest
+from planted import Planted
 from tiny_model import build, write_corpus
 
 from mtdialog.cli import main
@@ -98,7 +99,7 @@ def test_without_checksums_weights_must_still_fit_the_config_and_the_tokenizer_t
 def test_a_pickle_or_garbage_in_place_of_the_weights_is_refused_without_running_it(saved, tmp_path):
     ckpt = copy(saved, tmp_path)
     marker = tmp_path / "ran"
-    (ckpt / "model.safetensors").write_bytes(pickle.dumps(_Planted(str(marker))))
+    (ckpt / "model.safetensors").write_bytes(pickle.dumps(Planted(str(marker))))
     write_checksums(ckpt)  # even with matching checksums (the files were replaced, not damaged)
     assert "cannot load the checkpoint" in load_error(ckpt)
     assert not marker.exists()
@@ -130,12 +131,3 @@ def test_the_cli_names_the_damaged_file_in_one_line(saved, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and f"{ckpt / 'model.safetensors'}: changed since it was saved" in err
 
-
-class _Planted:
-    """Unpickling this would create a file: proof that a planted pickle ran."""
-
-    def __init__(self, path: str):
-        self.path = path
-
-    def __reduce__(self):
-        return (open, (self.path, "w"))

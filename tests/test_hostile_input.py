@@ -86,12 +86,13 @@ def test_a_session_beyond_the_limits_is_refused_at_once(checkpoint, tmp_path):
             "turns": [{"speaker": "QA"[i % 2], "text": f"第{i}句", "images": []} for i in range(5000)]}
     done = predict(checkpoint, write_input(tmp_path / "a", [long]), tmp_path / "a.jsonl")
     assert done.returncode == 2
-    assert "long.turns: 5000 turns, more than the 500 a session may have" in done.stderr
+    assert f"{tmp_path / 'a' / 'in.jsonl'}:1: turns: 5,000 turns, more than the 500 a session may have" in done.stderr
     images = {"session_id": "pics", "shop": "fx", "product_id": None,
               "turns": [{"speaker": "Q", "text": "看", "images": [f"i{k}" for k in range(10_000)]}]}
     done = predict(checkpoint, write_input(tmp_path / "b", [images]), tmp_path / "b.jsonl", "--tasks", "summary",
                    "--missing-images", "placeholder")
-    assert done.returncode == 2 and "pics.images: 10000 images, more than the 200" in done.stderr
+    assert done.returncode == 2 and f"{tmp_path / 'b' / 'in.jsonl'}:1: images: 10,000 images, more than the 200" \
+        in done.stderr
 
 
 def test_long_and_odd_turns_are_answered_with_a_note(checkpoint, tmp_path):

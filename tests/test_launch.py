@@ -25,7 +25,10 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from planted import Planted
 from tiny_model import write_real_recipe
+
+from mtdialog.fileio import write_checksums
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCELERATE = shutil.which("accelerate", path=str(Path(sys.executable).parent)) or "accelerate"
@@ -39,8 +42,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch(launch_args: list[str], train_args: list[str], log: Path, env: dict | None = None) -> None:
-    """Run ``accelerate launch <launch_args> -m mtdialog.train <train_args>``; its output goes to ``log``."""
+def launch(launch_args: list[str], train_args: list[str], log: Path, env: dict | None = None,
+           status: int = 0) -> str:
+    """Run ``accelerate launch <launch_args> -m mtdialog.train <train_args>``, which must end with ``status``;
+    its output goes to ``log``, its stderr is returned."""
     command = [ACCELERATE, "launch", "--main_process_port", str(free_port()), *launch_args,
                "-m", "mtdialog.train", *train_args]
     environment = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
@@ -49,7 +54,8 @@ def launch(launch_args: list[str], train_args: list[str], log: Path, env: dict |
                           check=False)
     with open(log, "a", encoding="utf-8") as f:
         f.write(done.stdout + done.stderr)
-    assert done.returncode == 0, f"see {log}\n" + done.stderr[-6000:]
+    assert done.returncode == status, f"see {log}\n" + done.stderr[-6000:]
+    return done.stderr
 
 
 def read_trace(out: Path, rank: int) -> list[dict]:
@@ -169,3 +175,11 @@ def test_resume_continues_exactly(launcher, tmp_path, ddp_run):
         assert checksum(resumed) == checksum(straight)
     else:
         assert_same_parameters(resumed, straight)
+        # DeepSpeed opens its files with weights_only=False: a planted pickle is refused before that
+        model_states, marker = out / "last" / "pytorch_model" / "mp_rank_00_model_states.pt", tmp_path / "it-ran"
+        torch.save({"module": Planted(str(marker))}, model_states)
+        write_checksums(out / "last")
+        err = launch(args, ["--resume", str(out), "training.steps=9"], tmp_path / "launch.log", env, status=1)
+        assert f"{model_states}: a pickle naming io.open: loading it could run code" in err
+        assert not marker.exists()
+

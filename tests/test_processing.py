@@ -9,7 +9,7 @@ import pytest
 from transformers import BertConfig
 
 from mtdialog.data.native import KBEntry
-from mtdialog.data.schema import DataError, Session
+from mtdialog.data.schema import Annotations, DataError, Session, Turn
 from mtdialog.models.configuration import MTDialogConfig
 from mtdialog.models.processing import MTDialogProcessor, TaskDataset, collate, owner_window, plan_windows
 from mtdialog.models.tokenization import build_char_tokenizer, corpus_texts, special_token_ids
@@ -214,8 +214,10 @@ def test_sizes_beyond_the_limits_are_data_errors():
         {"speaker": "Q", "text": "你好", "images": [f"i{k}" for k in range(20)]}], "annotations": {"summary": "x"}})
     with pytest.raises(DataError, match=r"big.turns\[0\].images: turn 0 has 20 images"):
         processor.encode("summary", next(get_task("summary").all_examples([session])))
-    many = Session.from_dict({"session_id": "many", "shop": "fx", "product_id": None,
-                              "turns": [{"speaker": "QA"[i % 2], "text": "好", "images": []} for i in range(501)],
-                              "annotations": {"summary": "x"}})
+    record = {"session_id": "many", "shop": "fx", "product_id": None,
+              "turns": [{"speaker": "QA"[i % 2], "text": "好", "images": []} for i in range(501)]}
+    with pytest.raises(DataError, match="^turns: 501 turns, more than the 500 a session may have"):
+        Session.from_dict(record)  # the reader's check (it adds file and line)
+    many = Session("many", "fx", None, [Turn(**t) for t in record["turns"]], Annotations(summary="x"))
     with pytest.raises(DataError, match="many.turns: 501 turns, more than the 500 a session may have"):
-        processor.encode("summary", next(get_task("summary").all_examples([many])))
+        processor.encode("summary", next(get_task("summary").all_examples([many])))  # a session made in Python

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import shutil
 
 import pytest
@@ -17,6 +18,7 @@ import torch
 import torch.nn.functional as F
 import transformers
 from accelerate.state import AcceleratorState, GradientState
+from planted import Planted
 from tiny_model import TINY_MODEL, write_real_recipe
 from torch import nn
 from transformers import BertConfig, BertModel, BertTokenizer, PretrainedConfig, PreTrainedModel
@@ -392,6 +394,23 @@ def test_a_state_that_cannot_be_restored_is_an_error_not_a_skip(saved_run, token
     (last / "trainer_state.json").write_text("[1, 2, 3]")
     write_checksums(last)
     assert "trainer_state.json: not a trainer state" in resume_error(saved_run, tokenizer)
+
+
+
+def test_a_planted_pickle_in_a_training_state_is_refused_unopened(saved_run, tokenizer, tmp_path):
+    from mtdialog.fileio import write_checksums
+
+    last, marker = saved_run / "last", tmp_path / "it-ran"
+    (last / "random_states_0.pkl").write_bytes(pickle.dumps(Planted(str(marker))))  # accelerate's name
+    assert "random_states_0.pkl: not part of the saved state (not in checksums.json)" in resume_error(saved_run,
+                                                                                                     tokenizer)
+    write_checksums(last)  # the checksums rewritten as well: the files themselves are refused
+    assert "random_states_0.pkl: not a file torch.save wrote" in resume_error(saved_run, tokenizer)
+    (last / "random_states_0.pkl").unlink()
+    torch.save({"state": Planted(str(marker)), "param_groups": []}, last / "optimizer.bin")
+    write_checksums(last)
+    assert "optimizer.bin: a pickle naming io.open: loading it could run code" in resume_error(saved_run, tokenizer)
+    assert not marker.exists()
 
 
 def test_an_interrupted_swap_is_recovered(saved_run, tokenizer):

@@ -134,15 +134,14 @@ def _file_to_native(sessions: Iterable[Session], source: Path, output: Path, spl
     references = 0
     with CorpusWriter(output, name=name) as writer:
         for session in sessions:
-            files = {}
-            if index is not None:
-                try:
-                    files = _image_files(session, index, images, source, allow_missing_images)
-                except DataError as e:
-                    if not skip_invalid:
-                        raise
-                    result.skipped.add(e)
-                    continue
+            try:
+                _check_size(session, source)
+                files = _image_files(session, index, images, source, allow_missing_images) if index is not None else {}
+            except DataError as e:
+                if not skip_invalid:
+                    raise
+                result.skipped.add(e)
+                continue
             writer.add_session(split, session)
             result.counts[split] += 1
             references += len(session.image_ids())
@@ -165,6 +164,14 @@ def _file_to_native(sessions: Iterable[Session], source: Path, output: Path, spl
         result.notes.append(f"{references} image references and no --images directory: no image files copied")
     result.missing_images = sorted(set(result.missing_images))
     result.copied = {"image files": len(copied)}
+
+
+def _check_size(session: Session, source: Path) -> None:
+    """The session limits of the native format, checked as it is converted (the native reader would refuse it)."""
+    try:
+        session.check_size()
+    except DataError as e:
+        raise DataError(e.message, path=str(source), field=f"session {session.session_id!r}: {e.field}") from None
 
 
 def _image_files(session: Session, index: dict[str, str], images: Path, source: Path,

@@ -19,6 +19,11 @@ from typing import Any, TypeVar
 from mtdialog.errors import DataError
 
 SPEAKERS = ("Q", "A")
+#: The most turns and images a session may have: the discourse parser scores every pair of EDUs, so
+#: its memory grows with the square of their number (500 turns and 200 images: about 250 MB at width
+#: 128). JDDC 2.1 sessions have about 20 turns.
+MAX_SESSION_TURNS = 500
+MAX_SESSION_IMAGES = 200
 
 
 @dataclass
@@ -140,6 +145,15 @@ class Session:
         """Every image id of the session, in order of appearance (an image sent twice appears twice)."""
         return [image for turn in self.turns for image in turn.images]
 
+    def check_size(self) -> None:
+        """A :class:`DataError` (field ``turns`` or ``images``) when the session is beyond
+        :data:`MAX_SESSION_TURNS` or :data:`MAX_SESSION_IMAGES`."""
+        for what, count, limit in (("turns", len(self.turns), MAX_SESSION_TURNS),
+                                   ("images", len(self.image_ids()), MAX_SESSION_IMAGES)):
+            if count > limit:
+                raise DataError(f"{count:,} {what}, more than the {limit} a session may have (MAX_SESSION_"
+                                f"{what.upper()}: the discourse parser's memory grows with their square)", field=what)
+
     # ----------------------------------------------------------------------------- serialisation
     def to_dict(self) -> dict[str, Any]:
         """The canonical native record (fixed key order; absent annotations omitted)."""
@@ -185,6 +199,7 @@ class Session:
         meta = record.get("meta", {})
         _require(isinstance(meta, dict), "meta", f"expected an object, got {type_name(meta)}")
         session = cls(session_id, shop, product_id, turns, None, meta)
+        session.check_size()
         if "annotations" in record:
             session.annotations = _annotations(record["annotations"], session,
                                                set(relation_labels) if relation_labels is not None else None,

@@ -62,11 +62,6 @@ SPEAKER_IDS = {"Q": 0, "A": 1}
 #: huge turn or knowledge-base entry costs no more than a normal one (every tokenizer here yields at
 #: least one token per four characters, so what is kept is the same).
 CHARS_PER_TOKEN = 4
-#: The most turns and images a session may have: the discourse parser scores every pair of EDUs, so
-#: its memory grows with the square of their number (500 turns and 200 images: about 250 MB at width
-#: 128). JDDC 2.1 sessions have about 20 turns.
-MAX_SESSION_TURNS = 500
-MAX_SESSION_IMAGES = 200
 
 
 @dataclass
@@ -243,14 +238,12 @@ class MTDialogProcessor:
     # --------------------------------------------------------------------------------- examples
     def layout(self, task: Task, example: Any) -> Layout:
         """The example's token layout: every EDU of its session (``task.whole_session``), else its
-        most recent context (``example.context``). A session beyond the size limits is a DataError."""
-        session = example.session
-        for what, count, limit in (("turns", len(session.turns), MAX_SESSION_TURNS),
-                                   ("images", len(session.image_ids()), MAX_SESSION_IMAGES)):
-            if count > limit:
-                raise DataError(f"{count} {what}, more than the {limit} a session may have (MAX_SESSION_"
-                                f"{what.upper()}: the discourse parser's memory grows with their square)",
-                                field=f"{session.session_id}.{what}")
+        most recent context (``example.context``). A session beyond the size limits (one made in Python:
+        readers refuse them) is a DataError naming it."""
+        try:
+            example.session.check_size()
+        except DataError as e:
+            raise DataError(e.message, field=f"{example.session.session_id}.{e.field}") from None
         return self.windows(example.session) if task.whole_session else self.recent(example.session, example.context)
 
     def encode(self, task: str | Task, example: Any, *, with_targets: bool = True) -> dict[str, Any]:

@@ -39,6 +39,16 @@ TRAINER_STATE = "trainer_state.json"
 RNG_STATE = "rng_state_{rank}.json"
 ADAPTER_CONFIG = "adapter_config.json"
 BASE_DIR = "base"
+#: The classes DeepSpeed's checkpoint pickles name besides tensors and containers, all plain data (a
+#: loss scaler's numbers, the ZeRO stage, a fragment's start and size). DeepSpeed opens its files with
+#: ``weights_only=False``, so a pickle naming anything else (``os.system``...) is refused unopened.
+DEEPSPEED_GLOBALS = frozenset({
+    "deepspeed.runtime.fp16.loss_scaler.LossScaler",
+    "deepspeed.runtime.fp16.loss_scaler.DynamicLossScaler",
+    "deepspeed.runtime.zero.config.ZeroStageEnum",
+    "deepspeed.utils.tensor_fragment.fragment_address",
+})
+_PICKLES = (".pt", ".bin", ".pkl", ".pth")
 
 
 def _swap_in(tmp: Path, final: Path) -> None:
@@ -96,7 +106,7 @@ def find_training_state(path: str | Path) -> Path:
 def read_trainer_state(directory: str | Path) -> dict[str, Any]:
     """The trainer state saved in a training-state directory, after verifying every file's checksum."""
     directory = find_training_state(directory)
-    verify_checksums(directory)
+    verify_checksums(directory, exact=True)
     path = directory / TRAINER_STATE
     try:
         state = jsonio.load(path)
@@ -117,6 +127,7 @@ def load_training_state(accelerator, directory: str | Path) -> dict[str, Any]:
     if state["world_size"] != accelerator.num_processes:
         raise ConfigError(f"saved by {state['world_size']} process(es), resumed with {accelerator.num_processes}: "
                           "launch as many processes as the run had", path=str(directory))
+    check_pickles(directory)
     rng_path = directory / RNG_STATE.format(rank=accelerator.process_index)
     try:
         accelerator.load_state(str(directory))
@@ -125,6 +136,23 @@ def load_training_state(accelerator, directory: str | Path) -> dict[str, Any]:
         reason = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
         raise ConfigError(f"cannot restore the training state: {reason}", path=str(directory)) from None
     return state
+
+
+def check_pickles(directory: Path) -> None:
+    """Refuse a training state holding a pickle that names anything but tensors, containers and
+    :data:`DEEPSPEED_GLOBALS`: read without unpickling (``torch.serialization``'s scan), since loading
+    is what would run it."""
+    for path in sorted(directory.rglob("*")):
+        if not (path.suffix in _PICKLES and path.is_file()):
+            continue
+        try:
+            names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+        except (ValueError, RuntimeError, OSError) as e:
+            raise ConfigError(f"not a file torch.save wrote ({str(e).splitlines()[0][:200]})", path=str(path)) from None
+        unsafe = sorted(set(names) - DEEPSPEED_GLOBALS)
+        if unsafe:
+            raise ConfigError(f"a pickle naming {', '.join(unsafe[:3])}: loading it could run code, so it is not "
+                              "loaded (resume only run directories you trust; see docs/training.md)", path=str(path))
 
 
 # -------------------------------------------------------------------------------------- RNG states
