@@ -13,7 +13,7 @@ import importlib
 import sys
 
 from mtdialog import __version__
-from mtdialog.errors import ConfigError, MTDialogError, os_error
+from mtdialog.errors import ConfigError, MTDialogError, one_line
 
 COMMANDS = (
     "mtdialog.data.cli",
@@ -63,14 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except MTDialogError as e:
-        print(f"mtdialog: error: {e}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early
         sys.stderr.close()
         return 0
-    except OSError as e:  # a full disk, a read-only or missing directory, a directory given for a file
-        print(f"mtdialog: error: {os_error(e)}", file=sys.stderr)
+    except (MTDialogError, OSError) as e:  # OSError: a full disk, a read-only or missing directory...
+        print(f"mtdialog: error: {one_line(e)}", file=sys.stderr)
         return 2
 
 

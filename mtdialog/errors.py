@@ -48,4 +48,11 @@ def os_error(error: OSError) -> str:
     return ": ".join([*(str(p) for p in paths[:1]), reason + (f" ({paths[1]})" if len(paths) > 1 else "")])
 
 
-__all__ = ["ConfigError", "DataError", "MTDialogError", "os_error"]
+def one_line(error: MTDialogError | OSError) -> str:
+    """What the command line prints for ``error``: its located message, then its notes in brackets
+    (such as where the output written so far was kept)."""
+    text = os_error(error) if isinstance(error, OSError) else str(error)
+    return text + "".join(f" ({note})" for note in getattr(error, "__notes__", ()))
+
+
+__all__ = ["ConfigError", "DataError", "MTDialogError", "one_line", "os_error"]

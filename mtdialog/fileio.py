@@ -9,11 +9,14 @@ every file, written last), verified before anything in them is loaded.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
@@ -37,14 +40,65 @@ def atomic_write(path: str | Path, mode: str = "w", *, newline: str | None = "\n
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + PARTIAL)
     text = "b" not in mode
-    with open(partial, mode, encoding="utf-8" if text else None, newline=newline if text else None) as f:
-        try:
-            yield f
-        except BaseException as e:
-            f.flush()
-            e.add_note(f"what was written so far is in {partial}")
-            raise
+    f = open(partial, mode, encoding="utf-8" if text else None, newline=newline if text else None)  # noqa: SIM115
+    try:
+        yield f
+        f.close()  # a flush that fails (a full disk) fails here, inside the try
+    except BaseException as e:
+        with suppress(OSError):  # the disk is full: what could be written is there
+            f.close()
+        if isinstance(e, OSError) and e.filename is None:  # a failed write names no file
+            e.filename = str(partial)
+        e.add_note(f"what was written so far is in {partial}")
+        raise
     os.replace(partial, path)
+
+
+_TORCH_WRITER = re.compile(r"PytorchStreamWriter|inline_container|iostream error|file write failed")
+
+
+@contextmanager
+def library_writes(directory: str | Path) -> Iterator[None]:
+    """Writes into ``directory`` by libraries that report a failed write in their own error type
+    (safetensors' ``SafetensorError``, torch's ``RuntimeError``): raised as the ``OSError`` it is,
+    naming ``directory``, so that a full disk is one line like any other."""
+    try:
+        yield
+    except OSError as e:
+        if e.filename is None:
+            e.filename = str(directory)
+        raise
+    except Exception as e:
+        code = re.search(r"os error (\d+)", str(e))
+        if code:
+            number = int(code.group(1))
+            raise OSError(number, os.strerror(number), str(directory)) from e
+        if _TORCH_WRITER.search(str(e)):  # torch's zip writer, which gives no reason
+            raise OSError(errno.EIO, "a file write failed (is the disk full?)", str(directory)) from e
+        raise
+
+
+def into_new_dir(out: str | Path, write: Callable[[Path], None]) -> Path:
+    """Run ``write(directory)`` into ``<out>.partial`` and rename it to ``out``, which must be new or
+    empty; what was written is removed if it fails, so ``out`` is either complete or absent."""
+    from mtdialog.errors import DataError
+
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise DataError("output exists and is not empty (write into a new or empty directory)", path=str(out))
+    partial = out.with_name(out.name + PARTIAL)
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        write(partial)
+        if out.exists():
+            out.rmdir()
+        partial.rename(out)
+    except BaseException as e:
+        shutil.rmtree(partial, ignore_errors=True)
+        if isinstance(e, OSError) and e.filename is None:  # a failed write names no file
+            e.filename = str(out)
+        raise
+    return out
 
 
 
@@ -107,4 +161,4 @@ def verify_checksums(directory: str | Path, *, exact: bool = False) -> bool:
     return True
 
 
-__all__ = ["CHECKSUMS", "PARTIAL", "atomic_write", "check_output", "sha256", "verify_checksums", "write_checksums"]
+__all__ = ["CHECKSUMS", "PARTIAL", "atomic_write", "check_output", "into_new_dir", "library_writes", "sha256", "verify_checksums", "write_checksums"]

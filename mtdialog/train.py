@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mtdialog.errors import ConfigError, MTDialogError, os_error
+from mtdialog.errors import ConfigError, MTDialogError, one_line
 
 #: Recipe keys a resumed run may change (the run continues exactly, only longer or logged differently).
 RESUMABLE_KEYS = ("training.steps", "training.log_every", "training.eval_every", "training.save_every",
@@ -180,11 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _command(args)
-    except MTDialogError as e:
-        print(f"mtdialog.train: error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:  # a full disk, a read-only output directory
-        print(f"mtdialog.train: error: {os_error(e)}", file=sys.stderr)
+    except (MTDialogError, OSError) as e:  # OSError: a full disk, a read-only output directory...
+        print(f"mtdialog.train: error: {one_line(e)}", file=sys.stderr)
         return 2
 
 

@@ -129,7 +129,7 @@ def test_convert_refuses_to_overwrite_and_bad_combinations(tmp_path, capsys):
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x").write_text("keep")
     assert convert(root, tmp_path / "full", "native", "native") == 2
-    assert "output exists and is not an empty directory" in capsys.readouterr().err
+    assert "output exists and is not empty" in capsys.readouterr().err
     assert (tmp_path / "full" / "x").read_text() == "keep"
     assert convert(root, tmp_path / "o", "native", "native", "--images", str(tmp_path)) == 2
     assert "--images is for reading a file format" in capsys.readouterr().err

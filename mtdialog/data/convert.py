@@ -8,9 +8,8 @@ is validated on the way; with ``skip_invalid`` bad records are skipped into the 
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 from mtdialog.data.labels import IMAGE_CATEGORIES, JDDC21_RELATIONS
 from mtdialog.data.native import FORMAT_VERSION, Corpus, CorpusWriter, scan_images
 from mtdialog.data.schema import DataError, Session, SkipReport
-from mtdialog.fileio import PARTIAL
+from mtdialog.fileio import into_new_dir
 
 FROM_FORMATS = ("native", "jddc20-tsv", "stac", "csds")
 TO_FORMATS = ("native", "jddc20-tsv", "stac")
@@ -50,7 +49,7 @@ def convert(source: Path, output: Path, from_format: str, to_format: str, *, spl
         corpus = Corpus(source, images=mode)
         splits = [split] if split else corpus.splits
         if to_format == "native":
-            _into_new_dir(output, lambda out: _native_to_native(corpus, out, splits, name or corpus.meta.get(
+            into_new_dir(output, lambda out: _native_to_native(corpus, out, splits, name or corpus.meta.get(
                 "name", corpus.root.name), skip_invalid, result))
         else:
             pairs = ((s, x) for s in splits for x in corpus.sessions(s, skip_invalid=skip_invalid,
@@ -60,29 +59,12 @@ def convert(source: Path, output: Path, from_format: str, to_format: str, *, spl
         return result
     sessions = _format_function("READERS", from_format)(source, skip_invalid=skip_invalid, report=result.skipped)
     if to_format == "native":
-        _into_new_dir(output, lambda out: _file_to_native(sessions, source, out, split or "train", images,
+        into_new_dir(output, lambda out: _file_to_native(sessions, source, out, split or "train", images,
                                                           name or source.stem, skip_invalid, allow_missing_images,
                                                           result))
     else:
         _write_format(to_format, ((split or "train", s) for s in sessions), output, result.counts)
     return result
-
-
-def _into_new_dir(out: Path, write: Callable[[Path], None]) -> None:
-    """Run ``write(directory)`` into ``<out>.partial`` and rename it to ``out``, which must be new or
-    empty; remove what was written if it fails, so ``out`` is either complete or absent."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise DataError("output exists and is not an empty directory", path=str(out))
-    partial = out.with_name(out.name + PARTIAL)
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
-        write(partial)
-        if out.exists():
-            out.rmdir()
-        partial.rename(out)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
 
 
 def _format_function(table: str, name: str) -> Any:

@@ -32,7 +32,7 @@ import torch
 
 from mtdialog.data import jsonio
 from mtdialog.errors import ConfigError, DataError
-from mtdialog.fileio import CHECKSUMS, verify_checksums, write_checksums
+from mtdialog.fileio import CHECKSUMS, library_writes, verify_checksums, write_checksums
 
 TRAINER_STATE = "trainer_state.json"
 #: Each process's RNG state (JSON, in place of accelerate's pickle).
@@ -76,7 +76,8 @@ def save_training_state(accelerator, directory: str | Path, state: dict[str, Any
     directory = Path(directory)
     tmp = _fresh(directory) if accelerator.is_main_process else directory.with_name(directory.name + ".tmp")
     accelerator.wait_for_everyone()
-    accelerator.save_state(str(tmp))
+    with library_writes(tmp):
+        accelerator.save_state(str(tmp))
     rank = accelerator.process_index
     (tmp / RNG_STATE.format(rank=rank)).write_text(json.dumps(rng_state(accelerator)), encoding="utf-8")
     (tmp / f"random_states_{rank}.pkl").unlink(missing_ok=True)  # accelerate's pickle: ours replaces it
@@ -201,8 +202,9 @@ def save_pretrained_dir(accelerator, model, tokenizer, directory: str | Path,
     unwrapped = accelerator.unwrap_model(model)
     if accelerator.is_main_process:
         tmp = _fresh(directory)
-        unwrapped.save_pretrained(str(tmp), state_dict=state_dict, safe_serialization=True)
-        tokenizer.save_pretrained(str(tmp))
+        with library_writes(tmp):
+            unwrapped.save_pretrained(str(tmp), state_dict=state_dict, safe_serialization=True)
+            tokenizer.save_pretrained(str(tmp))
         if info is not None:
             (tmp / "checkpoint.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
         write_checksums(tmp)

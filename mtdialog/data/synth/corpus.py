@@ -19,6 +19,7 @@ from mtdialog.data.schema import DataError
 from mtdialog.data.synth.dialogue import Generated, build_session
 from mtdialog.data.synth.hidden import ATTRIBUTES
 from mtdialog.data.synth.world import Product, build_catalogue, products_by_shop
+from mtdialog.fileio import into_new_dir
 
 CORPUS_NAME = "jddc21-synth"
 GENERATOR_VERSION = "2"
@@ -70,7 +71,8 @@ def check_generated(corpus: Corpus, *, sessions: int, annotated: int, seed: int)
 
 def generate_corpus(out_dir: str | Path, *, sessions: int = 3000, annotated: int = 600, seed: int = 0,
                     workers: int | None = None, progress: bool = True) -> Path:
-    """Write the embedded JDDC-2.1-style corpus to ``out_dir`` (which must be empty or absent).
+    """Write the embedded JDDC-2.1-style corpus to ``out_dir`` (which must be empty or absent; it is
+    written as ``<out_dir>.partial`` and renamed when complete).
 
     ``sessions``: how many sessions (at least 10, so that every split has one); ``annotated``: how
     many of them carry rewrites, discourse relations, a summary and image categories; ``workers``:
@@ -80,26 +82,26 @@ def generate_corpus(out_dir: str | Path, *, sessions: int = 3000, annotated: int
         raise ValueError(f"sessions must be at least 10 (one per split), got {sessions}")
     if not 0 <= annotated <= sessions:
         raise ValueError(f"annotated must be between 0 and sessions ({sessions}), got {annotated}")
-    root = Path(out_dir)
-    if root.exists() and any(root.iterdir()):
-        raise DataError("output directory is not empty (generate into a new directory)", path=str(root))
     catalogue = build_catalogue(seed)
     jobs = [(start, min(start + CHUNK, sessions), seed, annotated) for start in range(0, sessions, CHUNK)]
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     extra = {"generator": generator_settings(sessions=sessions, annotated=annotated, seed=seed),
              "hidden_attributes": {cat: {"attribute": a.name, "values": list(a.all_values())}
                                    for cat, a in ATTRIBUTES.items()}}
-    with CorpusWriter(root, name=CORPUS_NAME, extra_meta=extra) as writer, \
-            tqdm(total=sessions, unit="session", desc="synth", disable=not progress) as bar:
-        for product in catalogue:
-            writer.add_kb(product.kb_entry())
-        if workers == 1:
-            _init(seed)
-            _write(writer, map(_chunk, jobs), bar)
-        else:
-            with multiprocessing.get_context().Pool(workers, initializer=_init, initargs=(seed,)) as pool:
-                _write(writer, pool.imap(_chunk, jobs), bar)
-    return root
+
+    def generate(root: Path) -> None:
+        with CorpusWriter(root, name=CORPUS_NAME, extra_meta=extra) as writer, \
+                tqdm(total=sessions, unit="session", desc="synth", disable=not progress) as bar:
+            for product in catalogue:
+                writer.add_kb(product.kb_entry())
+            if workers == 1:
+                _init(seed)
+                _write(writer, map(_chunk, jobs), bar)
+            else:
+                with multiprocessing.get_context().Pool(workers, initializer=_init, initargs=(seed,)) as pool:
+                    _write(writer, pool.imap(_chunk, jobs), bar)
+
+    return into_new_dir(out_dir, generate)  # a run stopped half-way leaves no corpus that looks whole
 
 
 def _write(writer: CorpusWriter, chunks, bar: tqdm) -> None:
