@@ -129,7 +129,8 @@ def test_a_failure_half_way_keeps_the_predictions_made(checkpoint, tmp_path, cap
     monkeypatch.setattr(DialoguePipeline, "__call__", full_disk_on_the_second_batch)
     assert main(["predict", "--checkpoint", str(checkpoint), "--input", str(path), "--output", str(out),
                  "--batch-size", "2", "--num-beams", "1", "--tasks", "summary"]) == 2
-    assert capsys.readouterr().err.strip().endswith(f"{out}.partial: No space left on device")
+    assert capsys.readouterr().err.strip().endswith(f"{out}.partial: No space left on device (what was written so "
+                                                    f"far is in {out}.partial)")
     assert not out.exists()
     kept = [json.loads(line) for line in (tmp_path / "o.jsonl.partial").read_text().splitlines()]
     assert [r["session_id"] for r in kept] == ["s0", "s1"]
