@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 from planted import Planted
-from tiny_model import build, write_corpus
+from tiny_model import save_checkpoint
 
 from mtdialog.cli import main
 from mtdialog.errors import ConfigError
@@ -21,11 +21,7 @@ from mtdialog.pipeline import DialoguePipeline
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     """A checkpoint saved by the pipeline (weights, config, tokenizer, checksums)."""
-    root = tmp_path_factory.mktemp("ckpt")
-    corpus = write_corpus(root / "corpus")
-    model, tokenizer = build(corpus)
-    DialoguePipeline(model, tokenizer).save_pretrained(root / "good")
-    return root
+    return save_checkpoint(tmp_path_factory.mktemp("ckpt"), "good").parent
 
 
 def copy(saved, tmp_path):

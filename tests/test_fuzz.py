@@ -24,14 +24,12 @@ import pytest
 import yaml
 from fuzz import mutations
 from native_corpus import write_corpus
-from tiny_model import build
-from tiny_model import write_corpus as write_image_corpus
+from tiny_model import save_checkpoint
 
 from mtdialog.cli import main
 from mtdialog.data.formats import stac
 from mtdialog.data.native import Corpus
 from mtdialog.errors import ConfigError
-from mtdialog.pipeline import DialoguePipeline
 from mtdialog.training.recipe import load_recipe
 
 N = int(os.environ.get("MTDIALOG_FUZZ", "10"))
@@ -75,10 +73,7 @@ def judge(label: str, status: int, printed: str, place: Path) -> None:
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    root = tmp_path_factory.mktemp("fuzz-model")
-    model, tokenizer = build(write_image_corpus(root / "corpus"))
-    DialoguePipeline(model, tokenizer).save_pretrained(root / "ckpt")
-    return root / "ckpt"
+    return save_checkpoint(tmp_path_factory.mktemp("fuzz-model"))
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 from PIL import Image
-from tiny_model import build, session_record, write_corpus
+from tiny_model import save_checkpoint, session_record
 
 from mtdialog.cli import main
 from mtdialog.data.native import KBEntry
@@ -23,11 +23,7 @@ from mtdialog.pipeline import DialoguePipeline
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hostile")
-    corpus = write_corpus(root / "corpus")
-    model, tokenizer = build(corpus)
-    DialoguePipeline(model, tokenizer).save_pretrained(root / "ckpt")
-    return root / "ckpt"
+    return save_checkpoint(tmp_path_factory.mktemp("hostile"))
 
 
 def write_input(directory, records, kb=None):

@@ -7,6 +7,7 @@ a character tokenizer, a 4-session corpus written with real PNG files, and recip
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import torch
 import yaml
@@ -67,6 +68,16 @@ def write_corpus(root, n: int = 4) -> Corpus:
 def build(corpus: Corpus, tasks=BUILTIN_TASKS, **overrides) -> tuple[MTDialogModel, object]:
     torch.manual_seed(0)
     return build_model_and_tokenizer({**copy.deepcopy(TINY_MODEL), **overrides}, corpus, tasks)
+
+
+def save_checkpoint(root, name: str = "ckpt") -> Path:
+    """A tiny model of every built-in task saved by the pipeline (weights, config, tokenizer, checksums)
+    as ``root/name``, with its corpus in ``root/corpus``."""
+    from mtdialog.pipeline import DialoguePipeline
+
+    model, tokenizer = build(write_corpus(Path(root) / "corpus"))
+    DialoguePipeline(model, tokenizer).save_pretrained(Path(root) / name)
+    return Path(root) / name
 
 
 def make_processor(model, tokenizer, corpus: Corpus, **kwargs) -> MTDialogProcessor:
