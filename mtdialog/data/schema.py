@@ -20,8 +20,9 @@ from mtdialog.errors import DataError
 
 SPEAKERS = ("Q", "A")
 #: The most turns and images a session may have: the discourse parser scores every pair of EDUs, so
-#: its memory grows with the square of their number (500 turns and 200 images: about 250 MB at width
-#: 128). JDDC 2.1 sessions have about 20 turns.
+#: its memory grows with the square of their number (``benchmarks/bench_session_length.py``: predict
+#: with the main job's model takes 2.4 times as long and 0.5 GB more at 500 turns as at 20). JDDC 2.1
+#: sessions have about 20 turns.
 MAX_SESSION_TURNS = 500
 MAX_SESSION_IMAGES = 200
 
