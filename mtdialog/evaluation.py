@@ -24,7 +24,7 @@ from mtdialog.data.images import ImageLoader
 from mtdialog.data.native import Corpus, KBEntry
 from mtdialog.data.schema import Session
 from mtdialog.errors import DataError
-from mtdialog.tasks import get_task, get_tasks
+from mtdialog.tasks import GenerationTask, get_task, get_tasks
 
 #: Row name of the evaluated checkpoint in the tables and the JSON.
 MODEL_ROW = "mtdialog"
@@ -49,9 +49,10 @@ def examples_by_task(sessions: Sequence[Session], tasks: Sequence[str]) -> dict[
     return {task.name: ex for task in get_tasks(tasks) if (ex := list(task.all_examples(sessions)))}
 
 
-def predict_and_score(pipe, examples: Mapping[str, Sequence], *, progress: bool = False
-                      ) -> tuple[dict[str, list], dict[str, dict[str, float]]]:
-    """``(predictions, scores)`` per task of ``examples`` (``{task: examples}``).
+def predict_and_score(pipe, examples: Mapping[str, Sequence], *, progress: bool = False,
+                      options: Mapping[str, Any] | None = None) -> tuple[dict[str, list], dict[str, dict[str, float]]]:
+    """``(predictions, scores)`` per task of ``examples`` (``{task: examples}``), scored with
+    ``options`` (``Task.score``'s scoring choices).
 
     With ``progress``, a bar per task follows the examples; they are predicted in chunks of whole
     ``pipe.batch_size`` batches, so the batches (and predictions) are the same as without it."""
@@ -63,7 +64,7 @@ def predict_and_score(pipe, examples: Mapping[str, Sequence], *, progress: bool 
             for start in range(0, len(ex), chunk):
                 out += pipe.predict_examples(name, ex[start:start + chunk])
                 bar.update(min(chunk, len(ex) - start))
-        predictions[name], scores[name] = out, get_task(name).score(out, ex)
+        predictions[name], scores[name] = out, get_task(name).score(out, ex, **(options or {}))
     return predictions, scores
 
 
@@ -96,6 +97,7 @@ class Evaluation:
     model: dict[str, dict[str, float]]  # task -> metric -> value
     baselines: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # task -> method -> ...
     settings: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # scoring choices (Task.score's options)
     seconds: dict[str, Any] = field(default_factory=dict)
     checkpoint_info: dict[str, Any] | None = None  # the checkpoint's checkpoint.json (step, score)
 
@@ -114,16 +116,17 @@ class Evaluation:
         combined scores and the metric conventions."""
         info = self.checkpoint_info or {}
         step = f", step {info['step']}" if "step" in info else ""
-        lines = [(f"{self.checkpoint}{step} on {self.corpus} {self.split}: {self.sessions} sessions, "
-                  f"num_beams {self.settings.get('num_beams')}, scores in %"), ""]
         evaluated = get_tasks(self.model)
+        beams = f"num_beams {self.settings.get('num_beams')}, " if any(isinstance(t, GenerationTask) for t in evaluated) else ""
+        lines = [f"{self.checkpoint}{step} on {self.corpus} {self.split}: {self.sessions} sessions, {beams}scores in %",
+                 ""]
         for task in evaluated:
             rows = {MODEL_ROW: self.model[task.name], **self.baselines.get(task.name, {})}
             lines += [task.table(rows, note=f"{self.split}, {self.examples[task.name]} examples"), ""]
         lines.append("combined score (mean of " + ", ".join(f"{t.name} {t.headline}" for t in evaluated) + "):")
         lines += [f"  {name}: {value:.2f}" for name, value in self.combined().items()]
         lines += ["", "conventions:"]
-        lines += [f"  {c}" for c in dict.fromkeys(c for t in evaluated for c in t.conventions())]
+        lines += [f"  {c}" for c in dict.fromkeys(c for t in evaluated for c in t.conventions(**self.options))]
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -132,21 +135,22 @@ class Evaluation:
         return {
             "checkpoint": self.checkpoint, "checkpoint_info": self.checkpoint_info,
             "corpus": self.corpus, "split": self.split, "sessions": self.sessions,
-            "settings": self.settings, "examples": self.examples,
+            "settings": self.settings, "options": self.options, "examples": self.examples,
             "scores": {MODEL_ROW: self.model, "baselines": self.baselines},
             "combined_score": {"headline": {t.name: t.headline for t in evaluated}, **self.combined()},
-            "conventions": {t.name: t.conventions() for t in evaluated},
+            "conventions": {t.name: t.conventions(**self.options) for t in evaluated},
             "seconds": self.seconds,
         }
 
 
 def evaluate_split(model, tokenizer, corpus: Corpus, split: str, *, checkpoint: str | Path,
                    tasks: Sequence[str] | None = None, max_sessions: int | None = None, num_beams: int = 4,
-                   batch_size: int = 16, baselines: bool = True, log: Callable[[str], None] = print
-                   ) -> tuple[Evaluation, dict[str, list], dict[str, list]]:
-    """Score ``model`` on ``split`` of ``corpus`` (its first ``max_sessions``), beside the baselines
-    fitted on the train split and run on the same sessions; returns the evaluation, the predictions
-    and the examples of each task."""
+                   batch_size: int = 16, baselines: bool = True, options: Mapping[str, Any] | None = None,
+                   log: Callable[[str], None] = print) -> tuple[Evaluation, dict[str, list], dict[str, list]]:
+    """Score ``model`` on ``split`` of ``corpus`` (its first ``max_sessions``) with the scoring
+    ``options``, beside the baselines fitted on the train split and run on the same sessions (left
+    out, with a note, when the corpus has no train split); returns the evaluation, the predictions and
+    the examples of each task."""
     from mtdialog.baselines.registry import baselines as all_baselines
     from mtdialog.baselines.run import run_baselines, scores_by_task
     from mtdialog.data.images import image_loader
@@ -167,13 +171,17 @@ def evaluate_split(model, tokenizer, corpus: Corpus, split: str, *, checkpoint: 
     log(f"evaluating {checkpoint} on {len(sessions)} {split} sessions: "
         + ", ".join(f"{len(ex)} {task}" for task, ex in examples.items()))
     start = time.perf_counter()
-    predictions, scores = predict_and_score(pipe, examples, progress=True)
+    options = dict(options or {})
+    predictions, scores = predict_and_score(pipe, examples, progress=True, options=options)
     seconds: dict[str, Any] = {"model": round(time.perf_counter() - start, 3)}
     rows: dict = {}
-    if baselines:
+    if baselines and "train" not in corpus.splits:
+        log(f"baselines left out: they are fitted on the train split, which {corpus.root} lacks "
+            f"(has: {', '.join(corpus.splits)})")
+    elif baselines:
         start = time.perf_counter()
         specs = [spec for spec in all_baselines().values() if spec.task.name in examples]
-        runs = run_baselines(list(corpus.sessions("train")), sessions, specs, skip_missing=True,
+        runs = run_baselines(list(corpus.sessions("train")), sessions, specs, skip_missing=True, options=options,
                              log=lambda message: log(f"baseline {message}") if "skipped" in message else None,
                              where=lambda part: str(corpus.split_path("train" if part == "train" else split)))
         rows = scores_by_task(runs)
@@ -182,7 +190,7 @@ def evaluate_split(model, tokenizer, corpus: Corpus, split: str, *, checkpoint: 
     info_path = Path(checkpoint) / "checkpoint.json"
     evaluation = Evaluation(
         str(checkpoint), str(corpus.root), split, len(sessions), {task: len(ex) for task, ex in examples.items()},
-        scores, rows, seconds=seconds,
+        scores, rows, options=options, seconds=seconds,
         settings={"num_beams": num_beams, "batch_size": batch_size, "max_sessions": max_sessions,
                   "tasks": list(examples),
                   "missing_images": "placeholder" if corpus.images == "placeholder" else "error", "text_only": model.text_only,

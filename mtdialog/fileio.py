@@ -78,6 +78,20 @@ def library_writes(directory: str | Path) -> Iterator[None]:
         raise
 
 
+def swap_dir(new: str | Path, final: str | Path) -> None:
+    """Replace the directory ``final`` by the finished directory ``new`` (``final`` moves to
+    ``<final>.old`` meanwhile, so that one of the two is complete at every moment)."""
+    new, final = Path(new), Path(final)
+    old = final.with_name(final.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        final.rename(old)
+    new.rename(final)
+    if old.exists():
+        shutil.rmtree(old)
+
+
 def into_new_dir(out: str | Path, write: Callable[[Path], None]) -> Path:
     """Run ``write(directory)`` into ``<out>.partial`` and rename it to ``out``, which must be new or
     empty; what was written is removed if it fails, so ``out`` is either complete or absent."""
@@ -161,4 +175,5 @@ def verify_checksums(directory: str | Path, *, exact: bool = False) -> bool:
     return True
 
 
-__all__ = ["CHECKSUMS", "PARTIAL", "atomic_write", "check_output", "into_new_dir", "library_writes", "sha256", "verify_checksums", "write_checksums"]
+__all__ = ["CHECKSUMS", "PARTIAL", "atomic_write", "check_output", "into_new_dir", "library_writes", "sha256",
+           "swap_dir", "verify_checksums", "write_checksums"]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from mtdialog.errors import ConfigError, DataError
 from mtdialog.fileio import atomic_write, check_output
+from mtdialog.metrics.cli import add_convention_argument
 
 FORMATS = ("auto", "native", "jddc20-questions")
 MISSING_IMAGES = ("error", "placeholder")
@@ -89,6 +90,7 @@ def register(subparsers) -> None:
                    help="also write each task's predictions and references in the files `mtdialog "
                         "score` reads (TASK.pred.txt / TASK.ref.txt; discourse: .jsonl)")
     e.add_argument("--no-baselines", action="store_true", help="score the model only")
+    add_convention_argument(e)
     e.set_defaults(func=evaluate_command)
 
 
@@ -270,7 +272,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     evaluation, predictions, examples = evaluate_split(
         model, tokenizer, corpus, args.split, checkpoint=args.checkpoint, tasks=args.tasks,
         max_sessions=args.max_sessions, num_beams=args.num_beams, batch_size=args.batch_size,
-        baselines=not args.no_baselines, log=_log)
+        baselines=not args.no_baselines, options={"convention": args.convention}, log=_log)
     if corpus.image_problems:
         _report_placeholders(corpus.image_problems)
     if args.predictions_dir is not None:

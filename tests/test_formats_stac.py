@@ -1,5 +1,6 @@
 """STAC / Molweni discourse JSON: EDUs as turns, speaker roles, relations with the corpus's own
-labels, relations the x < y contract cannot carry, errors, and STAC -> native -> STAC identity."""
+labels, explicit root links and links that point forward kept as data, errors, and STAC -> native ->
+STAC identity."""
 
 import json
 
@@ -7,9 +8,18 @@ import pytest
 
 from mtdialog.data.formats import READERS, WRITERS, labels_of, stac
 from mtdialog.data.native import dump_line
-from mtdialog.data.schema import Annotations, DataError, Relation, Session, SkipReport, Turn
+from mtdialog.data.schema import (
+    Annotations,
+    DataError,
+    Relation,
+    Session,
+    SkipReport,
+    Turn,
+    parse_links,
+    relation_kinds,
+)
 
-STAC_GAME = {  # three players; one backward and one repeated relation, as the STAC conversion has
+STAC_GAME = {  # three players; one forward-pointing and one repeated relation, as the STAC conversion has
     "id": "s1-league1-game3",
     "edus": [
         {"text": "anyone got wheat for a sheep?", "speaker": "Cat"},
@@ -49,7 +59,8 @@ CHINESE = {  # no "id": the session id comes from the file name and index
         {"text": "亲亲，请问是什么型号呢", "speaker": "B"},
         {"text": "用户发起转人工", "speaker": "A"},
     ],
-    "relations": [{"type": "Elaboration", "x": 0, "y": 1}, {"type": "Result", "x": 1, "y": 2}],
+    "relations": [{"type": "Root", "x": -1, "y": 0}, {"type": "Elaboration", "x": 0, "y": 1},
+                  {"type": "Result", "x": 1, "y": 2}],  # an explicit root link first
 }
 DIALOGUES = [STAC_GAME, SECOND_DIALOGUE_OF_GAME, MOLWENI, CHINESE]
 
@@ -80,17 +91,20 @@ def test_edus_become_turns_with_roles_by_first_appearance(tmp_path):
     assert "speakers" in chinese.meta["stac"]  # the names "A"/"B" are not the roles Q/A
 
 
-def test_relations_keep_their_labels_and_set_aside_what_the_contract_cannot_carry(tmp_path):
+def test_relations_keep_their_labels_and_are_kept_as_annotated(tmp_path):
     game, second, molweni, chinese = stac.read(write_json(tmp_path, DIALOGUES))
-    assert game.annotations.discourse == [
+    assert game.annotations.discourse == [Relation(r["x"], r["y"], r["type"]) for r in STAC_GAME["relations"]]
+    assert relation_kinds(game.annotations.discourse) == {"forward": 1, "repeated": 1}  # 4->3, and 0->1 again
+    assert parse_links(game.annotations.discourse) == [
         Relation(0, 1, "Question-answer_pair"), Relation(0, 2, "Question-answer_pair"),
         Relation(1, 3, "Comment"), Relation(3, 4, "Comment")]
-    assert game.meta["stac"]["relations"] == STAC_GAME["relations"]  # backward 4->3 and repeated 0->1
-    assert chinese.annotations.discourse == [Relation(0, 1, "Elaboration"), Relation(1, 2, "Result")]
+    assert chinese.annotations.discourse[0] == Relation(-1, 0, "Root")
+    assert relation_kinds(chinese.annotations.discourse) == {"root": 1}
     assert "relations" not in chinese.meta.get("stac", {})
+    assert molweni.meta["stac"]["relations"] == MOLWENI["relations"]  # an extra relation field
     assert labels_of([game, second, molweni, chinese]) == [
         "Acknowledgement", "Clarification_question", "Comment", "Elaboration", "Q-Elab",
-        "Question-answer_pair", "Result"]
+        "Question-answer_pair", "Result", "Root"]
 
 
 def test_session_ids_and_extra_fields(tmp_path):

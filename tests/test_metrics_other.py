@@ -102,12 +102,30 @@ def test_discourse_general_form_with_two_gold_heads():
 
 
 def test_discourse_rejects_bad_relations_and_counts():
-    with pytest.raises(ValueError, match=r"predictions\[0\]: relation 0 \(x=1, y=1\)"):
-        metrics.discourse_scores([[Relation(1, 1, SOCIAL)]], [[]], [2])
-    with pytest.raises(ValueError, match=r"references\[0\]: relation 0 \(x=0, y=5\)"):
+    with pytest.raises(ValueError, match=r"session 0: predictions: relation 0 \(x=-2, y=1\)"):
+        metrics.discourse_scores([[Relation(-2, 1, SOCIAL)]], [[]], [2])
+    with pytest.raises(ValueError, match=r"session 0: references: relation 0 \(x=0, y=5\)"):
         metrics.discourse_scores([[]], [[Relation(0, 5, SOCIAL)]], [2])
     with pytest.raises(ValueError, match="EDU counts"):
         metrics.discourse_scores([[]], [[]], [2, 3])
+    with pytest.raises(ValueError, match="unknown discourse convention 'loose'"):
+        metrics.discourse_scores([[]], [[]], [2], "loose")
+
+
+def test_discourse_conventions_by_hand():
+    # 5 EDUs. Gold: an explicit root link of EDU 0, 0->1, 3->2 (points forward), 1->3, 1->3 again,
+    # and nothing for EDU 4. A parser's prediction: 0->1, 1->2, 1->3, 3->4.
+    gold = [Relation(-1, 0, "Root"), Relation(0, 1, "QAP"), Relation(3, 2, "Comment"), Relation(1, 3, "Ack"),
+            Relation(1, 3, "Ack")]
+    pred = [Relation(0, 1, "QAP"), Relation(1, 2, "Comment"), Relation(1, 3, "Result"), Relation(3, 4, "Ack")]
+    # strict: gold heads y0 root, y1 0, y2 3, y3 1 (once), y4 root = 5; predicted y0 root + 4 links = 5.
+    # Link right: y0, y1, y3 -> 3/5; Link&Rel: y0 (both ROOT), y1 -> 2/5.
+    strict = metrics.discourse_scores([pred], [gold], [5])
+    assert (strict["link_f1"], strict["link_rel_f1"]) == (approx(60.0), approx(40.0))
+    # lenient: only EDUs whose gold head is earlier (y1, y3): 2 gold links, and the 2 predicted for them
+    lenient = metrics.discourse_scores([pred], [gold], [5], "lenient")
+    assert (lenient["link_f1"], lenient["link_rel_f1"]) == (approx(100.0), approx(50.0))
+    assert lenient["link_precision"] == lenient["link_recall"] == approx(100.0)
 
 
 @st.composite

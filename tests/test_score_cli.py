@@ -142,7 +142,7 @@ def test_discourse_native_sessions_matched_by_id(tmp_path, score):
     expected = expected_discourse()
     assert title.startswith("Table 8") and header.split() == ["model", "Link", "Link&Rel"]
     assert row.split() == ["predictions", f"{expected['link_f1']:.2f}", f"{expected['link_rel_f1']:.2f}"]
-    assert "linked to a root" in note
+    assert "is linked to the root" in note and "(strict)" in note
 
 
 def test_discourse_native_errors(tmp_path, score):
@@ -166,12 +166,17 @@ def test_discourse_stac_json_by_position(tmp_path, score):
     p = stac(tmp_path / "pred.json", [[(0, 1, "QAP"), (0, 2, "Comment")], [(0, 2, "QAP")]])
     code, out, err = score("discourse", "-p", p, "-r", g, "--json")
     assert code == 0
-    expected = metrics.discourse_scores([[Relation(0, 1, "QAP"), Relation(0, 2, "Comment")], [Relation(0, 2, "QAP")]],
-                                        [[Relation(0, 1, "QAP"), Relation(1, 2, "Comment")], [Relation(0, 2, "QAP")]],
-                                        [3, 3])
+    pred = [[Relation(0, 1, "QAP"), Relation(0, 2, "Comment")], [Relation(0, 2, "QAP")]]
+    gold = [[Relation(0, 1, "QAP"), Relation(1, 2, "Comment")], [Relation(0, 2, "QAP"), Relation(2, 1, "Back")]]
+    expected = metrics.discourse_scores(pred, gold, [3, 3])
     result = json.loads(out)
     assert {k: result[k] for k in expected} == pytest.approx(expected)
-    assert "1 relation(s) of" in err and "not scored" in err      # the backward link 2 -> 1
+    assert f"{g}: 1 pointing forward (kept as annotated" in err  # the link 2 -> 1
+    # lenient: EDU 1 of the second dialogue (only a forward link) is left to the system
+    code, out, _ = score("discourse", "-p", p, "-r", g, "--json", "--convention", "lenient")
+    lenient, expected = json.loads(out), metrics.discourse_scores(pred, gold, [3, 3], "lenient")
+    assert {k: lenient[k] for k in expected} == pytest.approx(expected)
+    assert lenient["link_f1"] == pytest.approx(100 * 2 / 3) and "(lenient" in lenient["conventions"]
 
     short = stac(tmp_path / "short.json", [[], []], n_edus=2)
     code, _, err = score("discourse", "-p", short, "-r", g)

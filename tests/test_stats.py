@@ -30,8 +30,8 @@ def test_table2_counts_per_split_and_shop(stats):
     assert (train["all"].dialogues, train["all"].utterances, train["all"].images) == (3, 9, 3)
     assert train["xjd"].avg_images == 0.5 and train["all"].avg_utterances == 3.0
     assert train["all"].avg_utterance_length == pytest.approx(25 / 3)
-    assert stats.dialogues["valid"]["fx"].dialogues == 0 and stats.dialogues["valid"]["fx"].avg_images == 0.0
-    assert stats.dialogues["test"]["fx"].images == 1
+    assert stats.shops("train") == ["xjd", "fx", "all"] and stats.shops("valid") == ["xjd", "all"]
+    assert "fx" not in stats.dialogues["valid"] and stats.dialogues["test"]["fx"].images == 1
 
 
 def test_table3_and_relation_distribution(stats):
@@ -57,7 +57,9 @@ def test_labels_without_levels(tmp_path):
     meta = json.loads((root / "meta.json").read_text(encoding="utf-8"))
     meta["labels"]["relations"] = ["QAP", "Comment"]
     (root / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    assert corpus_stats(Corpus(root)).relation_rows() == [("QAP", "", "", 2, 100.0), ("Comment", "", "", 0, 0.0)]
+    stats = corpus_stats(Corpus(root))
+    assert not stats.leveled and stats.relation_rows() == [("QAP", 2, 100.0), ("Comment", 0, 0.0)]
+    assert stats.to_dict()["relations"][0] == {"label": "QAP", "count": 2, "percent": 100.0}
 
 
 def test_stats_command_prints_the_tables(tmp_path, capsys):
@@ -68,9 +70,10 @@ def test_stats_command_prints_the_tables(tmp_path, capsys):
         assert title in out
     lines = out.splitlines()
     header = next(line for line in lines if line.startswith("statistic"))
-    assert header.split()[1:] == [f"{s}/{shop}" for s in ("train", "valid", "test") for shop in ("xjd", "fx", "all")]
-    assert next(line for line in lines if line.startswith("dialogues")).split()[1:] == \
-        ["2", "1", "3", "1", "0", "1", "0", "1", "1"]
+    assert header.split()[1:] == ["train/xjd", "train/fx", "train/all", "valid/xjd", "valid/all", "test/fx",
+                                  "test/all"]  # the shops each split has
+    assert next(line for line in lines if line.startswith("dialogues")).split()[1:] == ["2", "1", "3", "1", "1",
+                                                                                         "1", "1"]
     assert next(line for line in lines if line.startswith("train ")).split() == ["train", "2", "6", "9", "4"]
     assert next(line for line in lines if line.startswith("Question&Answer")).split()[-2:] == ["3", "50.00"]
     assert "3 rewritable (50.00%), 3 not rewritable" in out

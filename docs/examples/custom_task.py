@@ -121,7 +121,7 @@ class ColourTask(Task):
         labels = self.labels(model.config)
         return [labels[i] for i in model(**batch).logits.argmax(-1).tolist()]
 
-    def score(self, predictions, examples):
+    def score(self, predictions, examples, **options):
         from mtdialog.metrics import classification_scores
 
         return classification_scores(list(predictions), [e.target for e in examples])

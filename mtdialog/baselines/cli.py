@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from mtdialog.metrics.cli import add_convention_argument
+
 _EPILOG = """\
 baselines: NAME is TASK-METHOD (a method name that only one task has also works, e.g. lead):
 {names}
@@ -35,6 +37,7 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print the scores as JSON (implies --score)")
     p.add_argument("--skip-invalid", action="store_true",
                    help="skip bad session records (reported on stderr) instead of stopping at the first")
+    add_convention_argument(p)
     p.set_defaults(func=lambda args: baseline_command(args, p))
 
 
@@ -64,7 +67,7 @@ def _run_one(args: argparse.Namespace, spec) -> int:
 
     task = spec.task
     (run,) = run_corpus_baselines(args.corpus, args.split, [spec.name], scored=args.score or args.json,
-                                  skip_invalid=args.skip_invalid, log=_log)
+                                  skip_invalid=args.skip_invalid, options={"convention": args.convention}, log=_log)
     task.write_file(run.predictions, run.examples, args.output)
     _log(f"wrote {len(run.predictions)} {task.name} predictions to {args.output}")
     if args.references:
@@ -83,7 +86,7 @@ def _run_all(args: argparse.Namespace) -> int:
     from mtdialog.tasks import get_task
 
     runs = run_corpus_baselines(args.corpus, args.split, skip_missing=True, skip_invalid=args.skip_invalid,
-                                log=_log)
+                                options={"convention": args.convention}, log=_log)
     scores = scores_by_task(runs)
     examples = {r.spec.task.name: len(r.examples) for r in runs}
     if args.json:

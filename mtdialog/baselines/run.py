@@ -6,9 +6,10 @@ The one runner behind ``mtdialog baseline`` and the baseline rows of ``mtdialog 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mtdialog.baselines.registry import BaselineSpec, baselines, resolve
 from mtdialog.data.native import Corpus
@@ -29,21 +30,23 @@ class BaselineRun:
 
 
 def run_baseline(spec: BaselineSpec, train: Sequence[Session], evaluation: Sequence[Session], *,
-                 scored: bool = True) -> BaselineRun:
-    """Fit ``spec`` on ``train``, predict every example of its task in ``evaluation``, score them."""
+                 scored: bool = True, options: Mapping[str, Any] | None = None) -> BaselineRun:
+    """Fit ``spec`` on ``train``, predict every example of its task in ``evaluation``, score them
+    (with the scoring ``options``)."""
     start = time.perf_counter()
     model = spec.fit(spec.task, train)
     fitted = time.perf_counter()
     examples = list(spec.task.all_examples(evaluation))
     predictions = model.predict(examples)
     done = time.perf_counter()
-    scores = spec.task.score(predictions, examples) if scored else None
+    scores = spec.task.score(predictions, examples, **(options or {})) if scored else None
     return BaselineRun(spec, examples, predictions, scores, fitted - start, done - fitted)
 
 
 def run_baselines(train: Sequence[Session], evaluation: Sequence[Session], specs: Sequence[BaselineSpec], *,
                   scored: bool = True, skip_missing: bool = False, where: Callable[[str], str] = str,
-                  log: Callable[[str], None] | None = None) -> list[BaselineRun]:
+                  options: Mapping[str, Any] | None = None, log: Callable[[str], None] | None = None
+                  ) -> list[BaselineRun]:
     """Run ``specs`` (fit on ``train``, predict ``evaluation``).
 
     A task without examples in either set is a :class:`DataError` (at ``where("train")`` or
@@ -62,7 +65,7 @@ def run_baselines(train: Sequence[Session], evaluation: Sequence[Session], specs
                 log(f"{spec.name}: skipped ({error})")
             continue
         try:
-            run = run_baseline(spec, train, evaluation, scored=scored)
+            run = run_baseline(spec, train, evaluation, scored=scored, options=options)
         except DataError as e:
             raise e.located(path=where("train")) from None
         if log:
@@ -74,19 +77,24 @@ def run_baselines(train: Sequence[Session], evaluation: Sequence[Session], specs
 
 def run_corpus_baselines(corpus: Corpus | str | Path, split: str = "test", names: Sequence[str] | None = None, *,
                          scored: bool = True, skip_missing: bool = False, skip_invalid: bool = False,
-                         log: Callable[[str], None] | None = None) -> list[BaselineRun]:
+                         options: Mapping[str, Any] | None = None, log: Callable[[str], None] | None = None
+                         ) -> list[BaselineRun]:
     """Run the baselines ``names`` (default: all) of ``corpus``: fit on ``train``, predict ``split``.
 
     A corpus given by path is read without looking at image files (no baseline uses pixels);
-    ``skip_invalid`` skips bad records into ``corpus.skipped`` instead of raising.
+    ``skip_invalid`` skips bad records into ``corpus.skipped`` instead of raising. A corpus without a
+    train split is a :class:`DataError` before anything is read.
     """
     corpus = corpus if isinstance(corpus, Corpus) else Corpus(corpus, images="ignore")
+    if "train" not in corpus.splits:
+        raise DataError(f"baselines are fitted on the train split, which this corpus lacks (has: "
+                        f"{', '.join(corpus.splits) or 'no split'})", path=str(corpus.split_path("train")))
     specs = [resolve(n) for n in names] if names is not None else list(baselines().values())
     train = list(corpus.sessions("train", skip_invalid=skip_invalid))
     evaluation = train if split == "train" else list(corpus.sessions(split, skip_invalid=skip_invalid))
     if log and len(corpus.skipped):
         log(corpus.skipped.summary())
-    return run_baselines(train, evaluation, specs, scored=scored, skip_missing=skip_missing, log=log,
+    return run_baselines(train, evaluation, specs, scored=scored, skip_missing=skip_missing, log=log, options=options,
                          where=lambda part: str(corpus.split_path("train" if part == "train" else split)))
 
 

@@ -1,7 +1,7 @@
 """``mtdialog data``: generate, convert, validate and describe corpora.
 
 Sub-commands: ``synth`` (the embedded corpus generator), ``convert`` (native <-> public formats,
-``mtdialog.data.convert``), ``validate`` (every record, image and count of a native corpus,
+``mtdialog.data.convert``), ``merge`` (corpora joined, ``mtdialog.data.merge``), ``validate`` (every record, image and count of a native corpus,
 ``mtdialog.data.validate``; exit 2 on any problem) and ``stats`` (the JDDC 2.1 paper's Tables 2, 3 and
 12, ``mtdialog.data.stats``). This module parses arguments and prints; bad input prints
 ``path:line: field: message`` lines.
@@ -19,7 +19,7 @@ from typing import Any
 
 from mtdialog.data.convert import FROM_FORMATS, TO_FORMATS
 from mtdialog.data.native import SPLITS, Corpus
-from mtdialog.data.schema import DataError, SkipReport
+from mtdialog.data.schema import DataError, SkipReport, describe_relation_kinds
 
 _ID_LIMIT = 20  # image ids listed per summary line
 
@@ -68,10 +68,12 @@ def register(subparsers: Any) -> None:
                "  mtdialog data convert train.tsv corpus --from jddc20-tsv --to native --images imgs/\n"
                "  mtdialog data convert corpus test.tsv --from native --to jddc20-tsv --split test\n"
                "  mtdialog data convert molweni/dev.json molweni-native --from stac --to native\n"
+               "  mtdialog data convert molweni/test.json molweni-native --from stac --to native --split test\n"
                "  mtdialog data convert corpus copy --from native --to native")
     p.add_argument("input", metavar="IN", type=Path, help="input file, or native corpus directory")
     p.add_argument("output", metavar="OUT", type=Path,
-                   help="output file, or native corpus directory (must be new or empty)")
+                   help="output file, or native corpus directory: new or empty, or an existing corpus that "
+                        "gets the converted sessions as a new split (--split)")
     p.add_argument("--from", dest="from_format", required=True, choices=FROM_FORMATS, help="input format")
     p.add_argument("--to", dest="to_format", required=True, choices=TO_FORMATS, help="output format")
     p.add_argument("--split", choices=("train", "valid", "test"), default=None,
@@ -87,6 +89,22 @@ def register(subparsers: Any) -> None:
     p.add_argument("--allow-missing-images", action="store_true",
                    help="keep sessions whose images have no file (counted and listed) instead of failing")
     p.set_defaults(func=_cmd_convert)
+
+    p = sub.add_parser(
+        "merge", formatter_class=fmt, help="join native corpora into one",
+        description="Write the splits of several native corpora into one new corpus: a split that several "
+                    "have gets their sessions in the order given. Session ids must be unique across "
+                    "them; a KB entry or image id in several corpora must be the same in each (kept "
+                    "once); label sets are joined (JDDC's when they all fit it).",
+        epilog="example:\n  mtdialog data merge a-corpus b-corpus joined")
+    p.add_argument("inputs", metavar="IN", type=Path, nargs="+", help="native corpus directories (two or more)")
+    p.add_argument("output", metavar="OUT", type=Path, help="new (or empty) corpus directory")
+    p.add_argument("--name", default=None, help="corpus name in meta.json (default: the first input's)")
+    p.add_argument("--skip-invalid", action="store_true",
+                   help="skip bad records (reported with counts and reasons) instead of stopping")
+    p.add_argument("--allow-missing-images", action="store_true",
+                   help="keep sessions whose images have no file instead of failing")
+    p.set_defaults(func=_cmd_merge)
 
     p = sub.add_parser(
         "validate", formatter_class=fmt, help="check every record, image and count of a native corpus",
@@ -169,20 +187,36 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     result = convert(args.input, args.output, args.from_format, args.to_format, split=args.split,
                      images=args.images, name=args.name, skip_invalid=args.skip_invalid,
                      allow_missing_images=args.allow_missing_images)
+    _report(result, f"converted {{}}: {args.input} ({args.from_format}) -> {args.output} ({args.to_format})",
+            args.images)
+    return 0
+
+
+def _cmd_merge(args: argparse.Namespace) -> int:
+    from mtdialog.data.merge import merge
+
+    result = merge(args.inputs, args.output, name=args.name, skip_invalid=args.skip_invalid,
+                   allow_missing_images=args.allow_missing_images)
+    _report(result, f"merged {{}} from {len(args.inputs)} corpora into {args.output}", None)
+    return 0
+
+
+def _report(result, headline: str, images: Path | None) -> None:
+    """What a conversion or merge did: ``headline`` (with ``{}`` for the counts), copies, notes, images."""
     total = sum(result.counts.values())
-    print(f"converted {total} sessions ({', '.join(f'{s} {n}' for s, n in result.counts.items()) or 'none'}): "
-          f"{args.input} ({args.from_format}) -> {args.output} ({args.to_format})")
+    print(headline.format(f"{total} sessions ({', '.join(f'{s} {n}' for s, n in result.counts.items()) or 'none'})"))
+    if result.relation_kinds:
+        print(f"discourse relations: {describe_relation_kinds(result.relation_kinds)}")
     if result.copied:
         print("copied: " + ", ".join(f"{what} {n}" for what, n in result.copied.items()))
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     if result.missing_images:
-        print(f"images not found in {args.images}: {len(result.missing_images)} ({_ids(result.missing_images)})")
+        print(f"images not found in {images}: {len(result.missing_images)} ({_ids(result.missing_images)})")
     if result.unreadable_images:
         print(f"images without a readable file: {len(result.unreadable_images)} "
               f"({_ids(result.unreadable_images)})")
     _print_skipped(result.skipped)
-    return 0
 
 
 # ------------------------------------------------------------------------------------------ validate
@@ -202,6 +236,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     print(f"image files: {v.image_files}; missing images: {len(missing)}"
           + (f" ({_ids(missing)})" if missing else "")
           + f"; corrupt images: {len(v.unreadable)}" + (f" ({_ids(v.unreadable)})" if v.unreadable else ""))
+    if v.relation_kinds:
+        print(f"discourse relations: {describe_relation_kinds(v.relation_kinds)}")
     for e in v.errors:
         print(e)
     if v.errors:
@@ -215,7 +251,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------------------------- stats
 def _cmd_stats(args: argparse.Namespace) -> int:
-    from mtdialog.data.stats import TABLE2_SHOPS, DiscourseStats, corpus_stats
+    from mtdialog.data.schema import OTHER_KINDS
+    from mtdialog.data.stats import DiscourseStats, corpus_stats
 
     report = SkipReport()
     stats = corpus_stats(Corpus(args.dir, images="ignore"), skip_invalid=args.skip_invalid, report=report)
@@ -223,8 +260,8 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         print(json.dumps(stats.to_dict(), ensure_ascii=False, indent=2))
         _print_skipped(report)
         return 0
-    cells = [(f"{split}/{shop}", c) for split, shops in stats.dialogues.items()
-             for shop, c in shops.items() if shop in TABLE2_SHOPS]
+    cells = [(f"{split}/{shop}", stats.dialogues[split][shop]) for split in stats.dialogues
+             for shop in stats.shops(split)]
     measures = [("dialogues", "dialogues"), ("utterances", "utterances"),
                 ("avg utterances / dialogue", "avg_utterances"), ("images", "images"),
                 ("avg images / dialogue", "avg_images"), ("avg utterance length (chars)", "avg_utterance_length")]
@@ -235,17 +272,22 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
     print("\nTable 3: discourse annotations per split")
     discourse = [(s, stats.discourse.get(s, DiscourseStats())) for s in stats.dialogues]
-    rows = [[s, d.dialogues, d.turns, d.edus, d.relations] for s, d in discourse]
-    rows.append(["total"] + [sum(r[i] for r in rows) for i in range(1, 5)])
-    print(_table(["split", "dialogues", "turns", "EDUs", "relations"], rows))
+    kinds = [k for k in OTHER_KINDS if any(getattr(d, k) for _, d in discourse)]  # columns only when present
+    columns = ["dialogues", "turns", "edus", "relations", *kinds]
+    rows = [[s, *(getattr(d, c) for c in columns)] for s, d in discourse]
+    rows.append(["total"] + [sum(r[i] for r in rows) for i in range(1, len(columns) + 1)])
+    print(_table(["split", "dialogues", "turns", "EDUs", "relations", *(f"of which {k}" for k in kinds)], rows))
 
     print("\nTable 12: relation labels")
-    rows, previous = [], ("", "")
-    for l1, l2, l3, n, pct in stats.relation_rows():
-        rows.append([l1 if l1 != previous[0] else "", l2 if (l1, l2) != previous else "", l3, n, pct])
-        previous = (l1, l2)
-    rows.append(["total", "", "", sum(stats.relations.values()), 100.0 if stats.relations else 0.0])
-    print(_table(["level1", "level2", "level3", "count", "percent"], rows))
+    total = ["total", sum(stats.relations.values()), 100.0 if stats.relations else 0.0]
+    if stats.leveled:
+        rows, previous = [], ("", "")
+        for l1, l2, l3, n, pct in stats.relation_rows():
+            rows.append([l1 if l1 != previous[0] else "", l2 if (l1, l2) != previous else "", l3, n, pct])
+            previous = (l1, l2)
+        print(_table(["level1", "level2", "level3", "count", "percent"], [*rows, [total[0], "", "", *total[1:]]]))
+    else:
+        print(_table(["label", "count", "percent"], [*map(list, stats.relation_rows()), total]))
 
     n_rewrites = stats.rewritable + stats.not_rewritable
     print(f"\nquery rewriting: {n_rewrites} annotated customer turns, {stats.rewritable} rewritable "

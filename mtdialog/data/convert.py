@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mtdialog.data.labels import IMAGE_CATEGORIES, JDDC21_RELATIONS
 from mtdialog.data.native import FORMAT_VERSION, Corpus, CorpusWriter, scan_images
-from mtdialog.data.schema import DataError, Session, SkipReport
+from mtdialog.data.schema import DataError, Session, SkipReport, relation_kinds
 from mtdialog.fileio import into_new_dir
 
 FROM_FORMATS = ("native", "jddc20-tsv", "stac", "csds")
@@ -33,14 +32,27 @@ class Conversion:
     unreadable_images: list[str] = field(default_factory=list)  # native input: no readable file
     notes: list[str] = field(default_factory=list)
     skipped: SkipReport = field(default_factory=SkipReport)
+    relation_kinds: Counter = field(default_factory=Counter)  # discourse relations beyond a parse's links
+
+    def count(self, split: str, session: Session) -> None:
+        """One converted session of ``split``."""
+        self.counts[split] += 1
+        if session.annotations is not None and session.annotations.discourse:
+            self.relation_kinds += relation_kinds(session.annotations.discourse)
 
 
 def convert(source: Path, output: Path, from_format: str, to_format: str, *, split: str | None = None,
             images: Path | None = None, name: str | None = None, skip_invalid: bool = False,
             allow_missing_images: bool = False) -> Conversion:
-    """Convert ``source`` (a file, or a native corpus directory) in ``from_format`` into ``output``."""
+    """Convert ``source`` (a file, or a native corpus directory) in ``from_format`` into ``output``.
+
+    A native ``output`` that is a corpus already gets the converted sessions as a new split (``split``;
+    a file's default ``train``), joined with :func:`mtdialog.data.merge.add_split`."""
     if source.resolve() == output.resolve():
         raise DataError("input and output are the same", path=str(output))
+    if to_format == "native" and (output / "meta.json").is_file():
+        return _into_existing(source, output, from_format, split=split, images=images, name=name,
+                              skip_invalid=skip_invalid, allow_missing_images=allow_missing_images)
     if images is not None and (from_format == "native" or to_format != "native"):
         raise DataError("--images is for reading a file format into a native corpus", path=str(images))
     result = Conversion()
@@ -54,7 +66,7 @@ def convert(source: Path, output: Path, from_format: str, to_format: str, *, spl
         else:
             pairs = ((s, x) for s in splits for x in corpus.sessions(s, skip_invalid=skip_invalid,
                                                                       report=result.skipped))
-            _write_format(to_format, pairs, output, result.counts)
+            _write_format(to_format, pairs, output, result)
         result.unreadable_images = list(corpus.image_problems)
         return result
     sessions = _format_function("READERS", from_format)(source, skip_invalid=skip_invalid, report=result.skipped)
@@ -63,7 +75,26 @@ def convert(source: Path, output: Path, from_format: str, to_format: str, *, spl
                                                           name or source.stem, skip_invalid, allow_missing_images,
                                                           result))
     else:
-        _write_format(to_format, ((split or "train", s) for s in sessions), output, result.counts)
+        _write_format(to_format, ((split or "train", s) for s in sessions), output, result)
+    return result
+
+
+def _into_existing(source: Path, corpus_dir: Path, from_format: str, *, split: str | None, **options) -> Conversion:
+    """Convert ``source`` into a new ``split`` of the corpus at ``corpus_dir``."""
+    from mtdialog.data.merge import add_split
+
+    if split is None and from_format == "native":
+        raise DataError("give --split: the one split of the input corpus to add to this corpus", path=str(corpus_dir))
+    split = split or "train"
+    result = Conversion()
+
+    def write(directory: Path) -> None:
+        nonlocal result
+        result = convert(source, directory, from_format, "native", split=split, **options)
+
+    joined = add_split(corpus_dir, split, write)
+    counts = ", ".join(f"{s} {n}" for s, n in joined.counts.items())
+    result.notes.append(f"added the {split} split to the existing corpus {corpus_dir} (now {counts})")
     return result
 
 
@@ -76,10 +107,10 @@ def _format_function(table: str, name: str) -> Any:
     return functions[name]
 
 
-def _write_format(name: str, pairs: Iterator[tuple[str, Session]], out: Path, counts: Counter) -> None:
+def _write_format(name: str, pairs: Iterator[tuple[str, Session]], out: Path, result: Conversion) -> None:
     def counted() -> Iterator[Session]:
         for split, session in pairs:
-            counts[split] += 1
+            result.count(split, session)
             yield session
 
     _format_function("WRITERS", name)(counted(), out)
@@ -96,7 +127,7 @@ def _native_to_native(corpus: Corpus, output: Path, splits: list[str], name: str
         for split in splits:
             for session in corpus.sessions(split, skip_invalid=skip_invalid, report=result.skipped):
                 writer.add_session(split, session)
-                result.counts[split] += 1
+                result.count(split, session)
         for entry in corpus.kb_entries(skip_invalid=skip_invalid, report=result.skipped):
             writer.add_kb(entry)
             n_kb += 1
@@ -110,11 +141,9 @@ def _file_to_native(sessions: Iterable[Session], source: Path, output: Path, spl
     if images is not None and not images.is_dir():
         raise DataError("image directory does not exist", path=str(images))
     index = scan_images(images)[0] if images is not None else None
-    relations: set[str] = set()
-    categories: set[str] = set()
     copied: set[str] = set()
     references = 0
-    with CorpusWriter(output, name=name) as writer:
+    with CorpusWriter(output, name=name) as writer:  # label sets: the data's own (see CorpusWriter)
         for session in sessions:
             try:
                 _check_size(session, source)
@@ -125,7 +154,7 @@ def _file_to_native(sessions: Iterable[Session], source: Path, output: Path, spl
                 result.skipped.add(e)
                 continue
             writer.add_session(split, session)
-            result.counts[split] += 1
+            result.count(split, session)
             references += len(session.image_ids())
             for image_id, file_name in files.items():
                 if file_name is None:
@@ -133,15 +162,6 @@ def _file_to_native(sessions: Iterable[Session], source: Path, output: Path, spl
                 elif image_id not in copied:
                     writer.add_image(image_id, images / file_name)
                     copied.add(image_id)
-            a = session.annotations
-            if a is not None:
-                relations.update(r.type for r in a.discourse or ())
-                categories.update((a.image_categories or {}).values())
-        # Labels are data: keep the JDDC 2.1 sets when the input fits them, else record the input's own.
-        if not relations <= set(JDDC21_RELATIONS):
-            writer.meta["labels"]["relations"] = sorted(relations)
-        if not categories <= set(IMAGE_CATEGORIES):
-            writer.meta["labels"]["image_categories"] = sorted(categories)
     if index is None and references:
         result.notes.append(f"{references} image references and no --images directory: no image files copied")
     result.missing_images = sorted(set(result.missing_images))

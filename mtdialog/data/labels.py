@@ -60,3 +60,10 @@ IMAGE_CATEGORIES: tuple[str, ...] = (
 def relation_level(label: str, level: int) -> str:
     """The prefix of a ``"L1/L2/L3"`` label at taxonomy ``level`` (1, 2 or 3)."""
     return "/".join(label.split("/")[:level])
+
+
+def is_leveled(label: str) -> bool:
+    """Whether ``label`` has the three-level shape ``"L1/L2/L3"`` (no empty level, no space beside a
+    slash); other corpora's labels, such as ``"Question-answer_pair"`` or ``"Q / A"``, are flat."""
+    levels = label.split("/")
+    return len(levels) == 3 and all(level and level == level.strip() for level in levels)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -385,6 +385,9 @@ class Corpus:
 class CorpusWriter:
     """Streams a native corpus to disk; writes ``meta.json`` (with counts) on close.
 
+    The label sets are the data's own unless given: the JDDC 2.1 sets (in their order) when every
+    relation label and image category written is one of theirs, else the sorted labels written.
+
     Use as a context manager::
 
         with CorpusWriter(out_dir, name="my-corpus") as w:
@@ -394,14 +397,15 @@ class CorpusWriter:
     """
 
     def __init__(self, root: str | Path, *, name: str, version: str = FORMAT_VERSION,
-                 relation_labels: tuple[str, ...] = JDDC21_RELATIONS,
-                 image_categories: tuple[str, ...] = IMAGE_CATEGORIES, extra_meta: dict | None = None):
+                 relation_labels: Sequence[str] | None = None, image_categories: Sequence[str] | None = None,
+                 extra_meta: dict | None = None):
         self.root = Path(root)
         (self.root / "images").mkdir(parents=True, exist_ok=True)
         self.meta = {"name": name, "version": version, "format": f"mtdialog-native/{FORMAT_VERSION}",
-                     "counts": {}, "labels": {"relations": list(relation_labels),
-                                              "image_categories": list(image_categories)}}
+                     "counts": {}, "labels": {}}
         self.meta.update(extra_meta or {})
+        self._labels = {"relations": relation_labels, "image_categories": image_categories}
+        self._seen: dict[str, set[str]] = {"relations": set(), "image_categories": set()}
         self._files: dict[str, Any] = {}
         self._counts: dict[str, dict[str, int]] = {}
         self._kb = None
@@ -415,6 +419,9 @@ class CorpusWriter:
                 self.root / f"sessions.{split}.jsonl", "w", encoding="utf-8")
             self._counts[split] = {"sessions": 0, "turns": 0, "images": 0}
         self._files[split].write(dump_line(session.to_dict()))
+        if session.annotations is not None:
+            self._seen["relations"].update(r.type for r in session.annotations.discourse or ())
+            self._seen["image_categories"].update((session.annotations.image_categories or {}).values())
         c = self._counts[split]
         c["sessions"] += 1
         c["turns"] += len(session.turns)
@@ -452,6 +459,9 @@ class CorpusWriter:
             self._kb.close()
         self.meta["counts"] = {s: self._counts[s] for s in SPLITS if s in self._counts}
         self.meta["counts"]["image_files"] = self._n_images
+        for kind, jddc in (("relations", JDDC21_RELATIONS), ("image_categories", IMAGE_CATEGORIES)):
+            given, seen = self._labels[kind], self._seen[kind]
+            self.meta["labels"][kind] = list(given if given is not None else jddc if seen <= set(jddc) else sorted(seen))
         (self.root / "meta.json").write_text(json.dumps(self.meta, ensure_ascii=False, indent=2) + "\n",
                                              encoding="utf-8")
 

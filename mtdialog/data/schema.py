@@ -92,11 +92,65 @@ class EDU:
 
 @dataclass
 class Relation:
-    """A discourse link from head EDU ``x`` to dependent EDU ``y`` (``x < y``) with a relation label."""
+    """A discourse link from head EDU ``x`` to dependent EDU ``y`` with a relation label.
+
+    Links point back (``x < y``) in a parse; annotated data may also hold an explicit root link
+    (``x = -1``), links that point forward (``x > y``) or to the EDU itself, and repeated ``(x, y)``
+    pairs. They are kept as data and counted (:func:`relation_kinds`); a parser learns and predicts
+    the :func:`parse_links` only, and the scoring conventions say how the rest is scored.
+    """
 
     x: int
     y: int
     type: str
+
+    @property
+    def kind(self) -> str:
+        """``"root"`` (``x = -1``), ``"back"`` (``x < y``), ``"forward"`` (``x > y``) or ``"self"``."""
+        if self.x == ROOT:
+            return "root"
+        return "back" if self.x < self.y else ("forward" if self.x > self.y else "self")
+
+
+#: The head index of an explicit link to the dialogue's root.
+ROOT = -1
+#: The kinds of relation other than a parse's back links, in report order (see :func:`relation_kinds`).
+OTHER_KINDS = ("root", "forward", "self", "repeated")
+
+
+def parse_links(relations: Iterable[Relation]) -> list[Relation]:
+    """The links a parser learns and predicts: those pointing back (``x < y``), the first of each
+    ``(x, y)`` pair, ordered by ``(y, x)``; every EDU without one attaches to the root."""
+    out, seen = [], set()
+    for r in relations:
+        if r.kind == "back" and (r.x, r.y) not in seen:
+            seen.add((r.x, r.y))
+            out.append(r)
+    return sorted(out, key=lambda r: (r.y, r.x))
+
+
+def relation_kinds(relations: Iterable[Relation]) -> Counter:
+    """How many relations are explicit root links, point forward or to themselves, or repeat an
+    earlier ``(x, y)`` pair (the keys of :data:`OTHER_KINDS`; zero counts left out)."""
+    counts: Counter = Counter()
+    seen = set()
+    for r in relations:
+        if (r.x, r.y) in seen:
+            counts["repeated"] += 1
+        elif r.kind != "back":
+            counts[r.kind] += 1
+        seen.add((r.x, r.y))
+    return counts
+
+
+def describe_relation_kinds(counts: Counter) -> str:
+    """``"2 explicit root links, 1 pointing forward (kept as annotated...)"`` for the counts of
+    :func:`relation_kinds`; empty when there are none."""
+    names = {"root": "explicit root link(s)", "forward": "pointing forward", "self": "pointing to their own EDU",
+             "repeated": "repeating an (x, y) pair"}
+    parts = [f"{counts[k]} {names[k]}" for k in OTHER_KINDS if counts.get(k)]
+    return (", ".join(parts) + " (kept as annotated; a parser learns the links pointing back, and the "
+            "scoring convention says how the rest count)") if parts else ""
 
 
 @dataclass
@@ -282,9 +336,9 @@ def _annotations(raw: Any, session: Session, relation_labels: set[str] | None,
             _require(isinstance(r, dict), p, f"expected an object, got {type_name(r)}")
             _no_unknown(r, {"x", "y", "type"}, p)
             x, y, label = get_field(r, "x", int, p), get_field(r, "y", int, p), get_field(r, "type", str, p)
-            for name, v in (("x", x), ("y", y)):
-                _require(0 <= v < n_edus, f"{p}.{name}", f"EDU index {v} out of range (session has {n_edus} EDUs)")
-            _require(x < y, p, f"relation points forward or to itself (x={x} >= y={y})")
+            _require(ROOT <= x < n_edus, f"{p}.x",
+                     f"EDU index {x} out of range (session has {n_edus} EDUs; -1 is the root)")
+            _require(0 <= y < n_edus, f"{p}.y", f"EDU index {y} out of range (session has {n_edus} EDUs)")
             _require(relation_labels is None or label in relation_labels, f"{p}.type",
                      f"label {label!r} is not in the corpus's relation label set")
             out.discourse.append(Relation(x, y, label))

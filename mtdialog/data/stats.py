@@ -1,10 +1,13 @@
 """Corpus statistics in the layout of the JDDC 2.1 paper, from one streaming pass over the sessions.
 
-- Table 2: per split and shop (``xjd``, ``fx``, ``all``): dialogues, utterances (turns), images (image
+- Table 2: per split and shop (the shops the split has, JDDC's ``xjd`` and ``fx`` first, then
+  ``all``; a corpus of one shop shows ``all`` only): dialogues, utterances (turns), images (image
   occurrences), their averages per dialogue, and the average utterance length in characters (over
   turns with text).
-- Table 3: per split, the discourse-annotated dialogues, their turns, EDUs and relations.
-- Table 12: the relation-label distribution (level1 / level2 / level3, count, percent of all relations).
+- Table 3: per split, the discourse-annotated dialogues, their turns, EDUs and relations, and how many
+  of those are explicit root links, point forward or to their own EDU, or repeat a pair.
+- Table 12: the relation-label distribution (level1 / level2 / level3 for ``"L1/L2/L3"`` labels, the
+  label itself for a flat label set; count, percent of all relations).
 - Query rewriting (rewritable vs not) and summaries (count, mean length in characters).
 """
 
@@ -14,10 +17,13 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mtdialog.data.labels import is_leveled
 from mtdialog.data.native import Corpus
-from mtdialog.data.schema import Session, SkipReport
+from mtdialog.data.schema import Session, SkipReport, relation_kinds
 
-TABLE2_SHOPS = ("xjd", "fx", "all")
+#: The JDDC shops, shown first in Table 2, and the column of every dialogue of a split.
+JDDC_SHOPS = ("xjd", "fx")
+ALL = "all"
 
 
 def _mean(total: int, n: int) -> float:
@@ -63,6 +69,10 @@ class DiscourseStats:
     turns: int = 0
     edus: int = 0
     relations: int = 0
+    root: int = 0
+    forward: int = 0
+    self: int = 0
+    repeated: int = 0
 
 
 @dataclass
@@ -88,24 +98,34 @@ class CorpusStats:
     def summary_length(self) -> float:
         return _mean(self.summary_chars, self.summaries)
 
-    def relation_rows(self) -> list[tuple[str, str, str, int, float]]:
-        """Table 12 rows ``(level1, level2, level3, count, percent)`` in label-set order."""
+    @property
+    def leveled(self) -> bool:
+        """Whether every relation label has the ``"L1/L2/L3"`` shape (Table 12 then shows the levels)."""
+        return bool(self.relation_labels) and all(map(is_leveled, self.relation_labels))
+
+    def relation_rows(self) -> list[tuple[str, ...]]:
+        """Table 12 rows in label-set order: ``(level1, level2, level3, count, percent)`` for a
+        leveled label set, ``(label, count, percent)`` for a flat one."""
         total = sum(self.relations.values())
-        rows = []
-        for label in self.relation_labels:
-            levels = (label.split("/", 2) + ["", ""])[:3]
-            rows.append((*levels, self.relations[label], 100 * _mean(self.relations[label], total)))
-        return rows
+        return [(*(label.split("/") if self.leveled else [label]), self.relations[label],
+                 100 * _mean(self.relations[label], total)) for label in self.relation_labels]
 
     def add_split(self, split: str) -> dict[str, DialogueStats]:
-        """The Table 2 cells of ``split`` (created empty, so that empty splits still show)."""
-        return self.dialogues.setdefault(split, {shop: DialogueStats() for shop in TABLE2_SHOPS})
+        """The Table 2 cells of ``split`` (created with ``all`` only, so that empty splits still show)."""
+        return self.dialogues.setdefault(split, {ALL: DialogueStats()})
+
+    def shops(self, split: str) -> list[str]:
+        """The Table 2 columns of ``split``: its shops (JDDC's first) and ``all``, or ``all`` alone for
+        a split of one shop."""
+        found = [shop for shop in self.dialogues[split] if shop != ALL]
+        ordered = [s for s in JDDC_SHOPS if s in found] + sorted(s for s in found if s not in JDDC_SHOPS)
+        return ordered + [ALL] if len(ordered) > 1 or set(ordered) & set(JDDC_SHOPS) else [ALL]
 
     def add(self, split: str, session: Session) -> None:
         cells = self.add_split(split)
-        cells["all"].add(session)
-        if session.shop in cells and session.shop != "all":
-            cells[session.shop].add(session)
+        cells[ALL].add(session)
+        if session.shop != ALL:
+            cells.setdefault(session.shop, DialogueStats()).add(session)
         a = session.annotations
         if a is None:
             return
@@ -115,6 +135,8 @@ class CorpusStats:
             d.turns += len(session.turns)
             d.edus += len(session.edus())
             d.relations += len(a.discourse)
+            for kind, n in relation_kinds(a.discourse).items():
+                setattr(d, kind, getattr(d, kind) + n)
             self.relations.update(r.type for r in a.discourse)
         for r in a.rewrites or ():
             if r.rewritable:
@@ -132,10 +154,10 @@ class CorpusStats:
 
         return {
             "name": self.name,
-            "dialogues": {s: {shop: cell(c) for shop, c in cells.items()} for s, cells in self.dialogues.items()},
+            "dialogues": {s: {shop: cell(cells[shop]) for shop in self.shops(s)} for s, cells in self.dialogues.items()},
             "discourse": {s: asdict(d) for s, d in self.discourse.items()},
-            "relations": [{"level1": l1, "level2": l2, "level3": l3, "count": n, "percent": p}
-                          for l1, l2, l3, n, p in self.relation_rows()],
+            "relations": [dict(zip((*(("level1", "level2", "level3") if self.leveled else ("label",)), "count",
+                                    "percent"), row)) for row in self.relation_rows()],
             "rewrites": {"rewritable": self.rewritable, "not_rewritable": self.not_rewritable,
                          "ratio": self.rewrite_ratio},
             "summaries": {"count": self.summaries, "mean_length": self.summary_length},

@@ -6,12 +6,13 @@ are compared with what is on disk; each problem is one located :class:`DataError
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mtdialog.data.images import check_images
 from mtdialog.data.native import SPLITS, Corpus
-from mtdialog.data.schema import DataError, SkipReport
+from mtdialog.data.schema import DataError, SkipReport, relation_kinds
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Validation:
     sessions_without_kb: int
     image_files: int
     unreadable: list[str]  # image ids whose file does not decode
+    relation_kinds: Counter = field(default_factory=Counter)  # discourse relations beyond a parse's links
     skipped: SkipReport = field(default_factory=SkipReport)
     problems: list[DataError] = field(default_factory=list)
 
@@ -43,6 +45,7 @@ def validate(root: str | Path, *, skip_invalid: bool = False, workers: int | Non
     counts: dict[str, dict[str, int]] = {}
     clean_splits = set()
     without_kb = 0
+    kinds: Counter = Counter()
     for split in corpus.splits:
         c = counts[split] = {"sessions": 0, "turns": 0, "images": 0}
         skipped_before = len(skipped)
@@ -51,6 +54,8 @@ def validate(root: str | Path, *, skip_invalid: bool = False, workers: int | Non
             c["turns"] += len(s.turns)
             c["images"] += len(s.image_ids())
             without_kb += s.product_id is not None and s.product_id not in kb_ids
+            if s.annotations is not None and s.annotations.discourse:
+                kinds += relation_kinds(s.annotations.discourse)
         if len(skipped) == skipped_before:
             clean_splits.add(split)
     n_files = len(corpus.image_index) + len(corpus.duplicate_image_files)
@@ -59,7 +64,7 @@ def validate(root: str | Path, *, skip_invalid: bool = False, workers: int | Non
                  for name in corpus.duplicate_image_files]
     problems += list(corpus.image_problems.values())
     problems += [e for i, e in unreadable.items() if i not in corpus.image_problems]
-    return Validation(corpus, counts, len(kb_ids), without_kb, n_files, list(unreadable), skipped, problems)
+    return Validation(corpus, counts, len(kb_ids), without_kb, n_files, list(unreadable), kinds, skipped, problems)
 
 
 def _count_problems(corpus: Corpus, actual: dict[str, dict[str, int]], clean_splits: set[str],

@@ -34,7 +34,17 @@ def register(subparsers: Any) -> None:
     p.add_argument("--corpus", type=Path, metavar="DIR",
                    help="native corpus whose meta.json gives the relation labels and image categories "
                         "(default: JDDC 2.1's)")
+    add_convention_argument(p)
     p.set_defaults(func=run)
+
+
+def add_convention_argument(parser: argparse.ArgumentParser) -> None:
+    """``--convention``: how discourse parsing is scored (``mtdialog.metrics.discourse``)."""
+    from mtdialog.metrics.discourse import CONVENTIONS
+
+    parser.add_argument("--convention", choices=list(CONVENTIONS), default="strict",
+                        help="discourse scoring: strict (every EDU as annotated; default) or lenient (only EDUs whose "
+                        "gold head is an earlier EDU, as the discourse papers' scripts score); docs/metrics.md")
 
 
 def _task_name(value: str) -> str:
@@ -49,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
 
     task = get_task(args.task)
     corpus = Corpus(args.corpus, images="ignore") if args.corpus is not None else None
-    scored = task.score_files(args.predictions, args.references, corpus=corpus, bleu_tokenize=args.bleu_tokenize)
+    scored = task.score_files(args.predictions, args.references, corpus=corpus, bleu_tokenize=args.bleu_tokenize,
+                              convention=args.convention)
     for note in scored.notes:
         print(f"mtdialog: note: {note}", file=sys.stderr)
     if args.json:

@@ -87,7 +87,6 @@ class DiscourseSession:
     path: str
     line: int | None = None
     record: int | None = None
-    unscored: int = 0
 
     def error(self, message: str, field: str) -> DataError:
         return DataError(message, path=self.path, line=self.line, record=self.record, field=field)
@@ -121,11 +120,8 @@ def _stac_discourse(path: Path) -> list[DiscourseSession]:
 
     out = []
     for index, session in enumerate(stac.read(path)):
-        raw = session.meta.get(stac.META_KEY, {}).get("relations")
-        relations = session.annotations.discourse or []
-        unscored = len(raw) - len(relations) if raw is not None else 0
-        out.append(DiscourseSession(str(index), len(session.edus()), relations, str(path), record=index,
-                                    unscored=unscored))
+        out.append(DiscourseSession(str(index), len(session.edus()), session.annotations.discourse or [],
+                                    str(path), record=index))
     return out
 
 

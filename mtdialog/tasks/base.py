@@ -193,8 +193,9 @@ class Task(ABC):
 
     # ------------------------------------------------------------------------------------- metrics
     @abstractmethod
-    def score(self, predictions: Sequence[Any], examples: Sequence[Any]) -> dict[str, float]:
-        """*Required.* The task's metrics (percent) of ``predictions`` against the examples' gold."""
+    def score(self, predictions: Sequence[Any], examples: Sequence[Any], **options: Any) -> dict[str, float]:
+        """*Required.* The task's metrics (percent) of ``predictions`` against the examples' gold;
+        ``options`` are scoring choices (``mtdialog score``/``evaluate`` flags), ignored when unknown."""
 
     def conventions(self, **options: Any) -> list[str]:
         """How the metrics are computed, as reports state it."""
@@ -287,8 +288,8 @@ class GenerationTask(Task):
         ids = model.generate_text(batch, num_beams=num_beams, **generate_kwargs)
         return [text.strip() for text in processor.tokenizer.batch_decode(ids, skip_special_tokens=True)]
 
-    def score(self, predictions, examples):
-        return self.score_values(predictions, [self.gold(e) for e in examples])
+    def score(self, predictions, examples, **options):
+        return self.score_values(predictions, [self.gold(e) for e in examples], **options)
 
     def score_values(self, predictions, gold, *, bleu_tokenize: str = "char", **options):
         from mtdialog.metrics import text
@@ -370,8 +371,8 @@ class SpanLabelTask(Task):
         labels = self.labels(model.config)
         return [labels[i] for i in self.logits(model, batch).argmax(-1).tolist()]
 
-    def score(self, predictions, examples):
-        return self.score_values(list(predictions), [self.gold(e) for e in examples])
+    def score(self, predictions, examples, **options):
+        return self.score_values(list(predictions), [self.gold(e) for e in examples], **options)
 
     def score_values(self, predictions, gold, **options):
         return classification.classification_scores(list(predictions), list(gold))

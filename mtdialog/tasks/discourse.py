@@ -1,13 +1,17 @@
 """Discourse parsing (JDDC 2.1 Table 8): for each EDU, the earlier EDU it attaches to and the relation.
 
-Examples: every session with discourse annotations (all its EDUs and gold relations). The session is
-encoded whole, in overlapping windows when long; the head (``DiscourseParser``) links each EDU to an
-earlier one or to the root and labels the link with one of the corpus's relation labels. Predictions
-and references are lists of :class:`Relation`; an EDU without one is linked to the root.
+Examples: every session with discourse annotations (all its EDUs and gold relations, as annotated:
+explicit root links, links that point forward and repeated pairs included). The session is encoded
+whole, in overlapping windows when long; the head (``DiscourseParser``) links each EDU to an earlier
+one or to the root and labels the link with one of the corpus's relation labels, and learns the
+annotation's ``parse_links``. Predictions and references are lists of :class:`Relation`; an EDU
+without one is linked to the root. Scores follow the ``convention`` option, ``strict`` (every EDU as
+annotated) or ``lenient`` (the EDUs whose head is an earlier EDU; see :mod:`mtdialog.metrics.discourse`).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +20,16 @@ from typing import ClassVar
 from mtdialog.baselines.discourse import PreviousEDU
 from mtdialog.data.labels import JDDC21_RELATIONS
 from mtdialog.data.native import dump_line
-from mtdialog.data.schema import EDU, Annotations, DataError, Relation, Session
+from mtdialog.data.schema import (
+    EDU,
+    Annotations,
+    DataError,
+    Relation,
+    Session,
+    describe_relation_kinds,
+    parse_links,
+    relation_kinds,
+)
 from mtdialog.metrics import discourse as metrics
 from mtdialog.metrics.files import Scored, read_discourse
 from mtdialog.tasks.base import Task, pad, register_task
@@ -79,10 +92,10 @@ class DiscourseTask(Task):
         if with_targets:
             ids = {label: i for i, label in enumerate(processor.config.relation_labels)}
             heads: list[list[tuple[int, int]]] = [[] for _ in spans]
-            for i, r in enumerate(example.relations):
+            for r in parse_links(example.relations):
                 if r.type not in ids:
                     raise DataError(f"label {r.type!r} is not in the model's label set",
-                                    field=f"{example.session.session_id}: {self.annotation}.relations[{i}].type")
+                                    field=f"{example.session.session_id}: {self.annotation}.relations")
                 heads[r.y].append((r.x + 1, ids[r.type]))
             item["heads"] = heads
         return item
@@ -119,12 +132,12 @@ class DiscourseTask(Task):
                 for b, example in enumerate(examples)]
 
     # ------------------------------------------------------------------------------------- metrics
-    def score(self, predictions, examples):
+    def score(self, predictions, examples, *, convention: str = "strict", **options):
         return metrics.discourse_scores(list(predictions), [e.relations for e in examples],
-                                        [len(e.edus) for e in examples])
+                                        [len(e.edus) for e in examples], convention)
 
-    def conventions(self, **options):
-        return [metrics.CONVENTION]
+    def conventions(self, *, convention: str = "strict", **options):
+        return [metrics.CONVENTIONS[convention]]
 
     # --------------------------------------------------------------------------------------- files
     def file_lines(self, values, examples):
@@ -136,7 +149,8 @@ class DiscourseTask(Task):
     def file_name(self, kind):
         return f"{self.name}.{kind}.jsonl"
 
-    def score_files(self, predictions: Path, references: Path, *, corpus=None, **options) -> Scored:
+    def score_files(self, predictions: Path, references: Path, *, corpus=None, convention: str = "strict",
+                    **options) -> Scored:
         """Native session JSONL (sessions matched by id) or STAC / Molweni JSON (by position)."""
         labels = corpus.relation_labels if corpus is not None else JDDC21_RELATIONS
         gold_format, gold = read_discourse(references, labels)
@@ -163,11 +177,11 @@ class DiscourseTask(Task):
             if p.n_edus != g.n_edus:
                 raise p.error(f"{p.n_edus} EDUs but the reference ({g.where}) has {g.n_edus}", "edus")
         scores = metrics.discourse_scores([p.relations for p in pred], [g.relations for g in gold],
-                                          [g.n_edus for g in gold])
-        notes = [f"{n} relation(s) of {path} with x >= y or a repeated (x, y) pair are not scored"
-                 for path, n in ((references, sum(g.unscored for g in gold)),
-                                 (predictions, sum(p.unscored for p in pred))) if n]
-        return Scored(scores, len(gold), self.conventions(), notes)
+                                          [g.n_edus for g in gold], convention)
+        notes = [f"{path}: {described}" for path, sessions in ((references, gold), (predictions, pred))
+                 if (described := describe_relation_kinds(sum((relation_kinds(s.relations) for s in sessions), Counter())))]
+        return Scored(scores, len(gold), self.conventions(convention=convention), notes)
+
 
 
 def _edu_text(edu: EDU, width: int = 16) -> str:

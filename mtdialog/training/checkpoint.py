@@ -32,7 +32,7 @@ import torch
 
 from mtdialog.data import jsonio
 from mtdialog.errors import ConfigError, DataError
-from mtdialog.fileio import CHECKSUMS, library_writes, verify_checksums, write_checksums
+from mtdialog.fileio import CHECKSUMS, library_writes, swap_dir, verify_checksums, write_checksums
 
 TRAINER_STATE = "trainer_state.json"
 #: Each process's RNG state (JSON, in place of accelerate's pickle).
@@ -49,18 +49,6 @@ DEEPSPEED_GLOBALS = frozenset({
     "deepspeed.utils.tensor_fragment.fragment_address",
 })
 _PICKLES = (".pt", ".bin", ".pkl", ".pth")
-
-
-def _swap_in(tmp: Path, final: Path) -> None:
-    """Replace ``final`` by the finished directory ``tmp``."""
-    old = final.with_name(final.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if final.exists():
-        final.rename(old)
-    tmp.rename(final)
-    if old.exists():
-        shutil.rmtree(old)
 
 
 def _fresh(path: Path) -> Path:
@@ -85,7 +73,7 @@ def save_training_state(accelerator, directory: str | Path, state: dict[str, Any
     if accelerator.is_main_process:
         (tmp / TRAINER_STATE).write_text(json.dumps(state, indent=1), encoding="utf-8")
         write_checksums(tmp)
-        _swap_in(tmp, directory)
+        swap_dir(tmp, directory)
     accelerator.wait_for_everyone()
 
 
@@ -208,7 +196,7 @@ def save_pretrained_dir(accelerator, model, tokenizer, directory: str | Path,
         if info is not None:
             (tmp / "checkpoint.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
         write_checksums(tmp)
-        _swap_in(tmp, directory)
+        swap_dir(tmp, directory)
     accelerator.wait_for_everyone()
 
 

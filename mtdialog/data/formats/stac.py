@@ -10,12 +10,13 @@ Mapping onto :class:`Session` (``meta["stac"]`` keeps what the session itself ca
   speaker, the third, ...) are the customer ``Q``, odd ranks the agent ``A``. In a two-party
   dialogue this is "the first speaker is Q, the other A"; in a multi-party one each person keeps one
   role throughout. The original names are kept in ``speakers``;
-- relations with ``x < y`` become ``annotations.discourse`` with their original labels (labels are
-  the corpus's own, never checked against JDDC's). Relations the contract ``x < y`` cannot carry
-  (backward ``x > y`` and self ``x == y`` links, which the STAC conversion of Shi & Huang produces
-  and their loader counts but keeps) and repeated ``(x, y)`` pairs (their loader keeps the first)
-  stay out of the annotation; the original relation list is then kept in ``relations``, and is
-  written back as long as the session's relations are still the ones read;
+- every relation becomes ``annotations.discourse`` as annotated, with its original label (labels are
+  the corpus's own, never checked against JDDC's): links that point back (``x < y``), explicit root
+  links (``x = -1``), links that point forward or to the EDU itself (which the STAC conversion of
+  Shi & Huang produces and their loader counts but keeps) and repeated ``(x, y)`` pairs (their loader
+  keeps the first) alike; ``relation_kinds`` counts the unusual ones and the scoring conventions say
+  how they are scored. Relations with fields beyond ``x``, ``y`` and ``type`` keep the original list
+  in ``relations``, written back as long as the session's relations are still the ones read;
 - ``id`` gives the session id (an id shared by several dialogues, as STAC's per-game ids are, gets
   ``-<n>`` for its n-th dialogue); without one it is ``<file stem>-<index>``; extra dialogue, EDU and
   relation fields are kept in ``fields``, ``edu_fields`` and ``relations``.
@@ -31,6 +32,7 @@ from typing import Any
 
 from mtdialog.data.formats import OTHER_SHOP, iter_records, load_json_array
 from mtdialog.data.schema import (
+    ROOT,
     Annotations,
     DataError,
     Relation,
@@ -52,14 +54,8 @@ def image_text(image_id: str) -> str:
     return f"[image:{image_id}]"
 
 
-def usable(relations: list[dict[str, Any]]) -> list[Relation]:
-    """The relations the session contract can carry, in order: ``x < y``, first of each pair."""
-    out, seen = [], set()
-    for r in relations:
-        if r["x"] < r["y"] and (r["x"], r["y"]) not in seen:
-            seen.add((r["x"], r["y"]))
-            out.append(Relation(r["x"], r["y"], r["type"]))
-    return out
+def _relations(raw: list[dict[str, Any]]) -> list[Relation]:
+    return [Relation(r["x"], r["y"], r["type"]) for r in raw]
 
 
 def labels_of(sessions: Iterable[Session]) -> list[str]:
@@ -104,10 +100,11 @@ def _relation(raw: Any, k: int, n_edus: int) -> dict[str, Any]:
     name = f"relations[{k}]"
     if not isinstance(raw, dict):
         raise DataError(f"expected an object, got {type_name(raw)}", field=name)
-    for key in ("x", "y"):
+    for key, low in (("x", ROOT), ("y", 0)):
         v = get_field(raw, key, int, name)
-        if not 0 <= v < n_edus:
-            raise DataError(f"EDU index {v} out of range (dialogue has {n_edus} EDUs)", field=f"{name}.{key}")
+        if not low <= v < n_edus:
+            root = "; -1 is the root" if key == "x" else ""
+            raise DataError(f"EDU index {v} out of range (dialogue has {n_edus} EDUs{root})", field=f"{name}.{key}")
     get_field(raw, "type", str, name)
     return raw
 
@@ -127,14 +124,14 @@ def _session(record: Any, session_id: str) -> Session:
     for turn, role in zip(turns, _roles(names)):
         turn.speaker = role
     raw_relations = [_relation(r, k, len(turns)) for k, r in enumerate(get_field(record, "relations", list, ""))]
-    relations = usable(raw_relations)
+    relations = _relations(raw_relations)
 
     meta: dict[str, Any] = {}
     if names != [t.speaker for t in turns]:
         meta["speakers"] = names
     if any(edu_fields):
         meta["edu_fields"] = edu_fields
-    if len(relations) != len(raw_relations) or any(set(r) != set(RELATION_KEYS) for r in raw_relations):
+    if any(set(r) != set(RELATION_KEYS) for r in raw_relations):
         meta["relations"] = raw_relations
     if "id" not in record:
         meta["has_id"] = False
@@ -199,7 +196,7 @@ def to_record(session: Session) -> dict[str, Any]:
     relations = session.annotations.discourse if session.annotations is not None else None
     relations = relations or []
     original = meta.get("relations")
-    if original is not None and usable(original) == relations:
+    if original is not None and _relations(original) == relations:
         out_relations = original
     else:
         out_relations = [{"x": r.x, "y": r.y, "type": r.type} for r in relations]

@@ -1,0 +1,111 @@
+"""A real-style discourse corpus brought in with the command line alone: three STAC-style split files
+with explicit root links, links that point forward, repeated pairs, speakers that are not customer and
+agent and a label set of its own become one native corpus, which validates, describes itself and is
+scored under both conventions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mtdialog.cli import main
+from mtdialog.data.native import Corpus
+from mtdialog.data.schema import Relation, relation_kinds
+from mtdialog.metrics.discourse import discourse_scores
+
+LABELS = ("Root", "Question", "Answer", "Continuation", "Result")
+
+
+def dialogue(k: int) -> dict:
+    """Six EDUs of two people: an explicit root link, back links, one forward link every third dialogue
+    and a repeated pair every fourth."""
+    edus = [{"text": f"第{k}段第{i}句话", "speaker": "甲乙"[i % 2]} for i in range(6)]
+    relations = [{"x": -1, "y": 0, "type": "Root"}, {"x": 0, "y": 1, "type": "Question"},
+                 {"x": 1, "y": 2, "type": "Answer"}, {"x": 0, "y": 3, "type": "Continuation"},
+                 {"x": 3, "y": 4, "type": "Result"}]
+    if k % 3 == 0:
+        relations.append({"x": 5, "y": 4, "type": "Continuation"})  # points forward
+    else:
+        relations.append({"x": 4, "y": 5, "type": "Answer"})
+    if k % 4 == 0:
+        relations.append({"x": 0, "y": 1, "type": "Question"})  # repeated
+    return {"id": f"d{k}", "edus": edus, "relations": relations}
+
+
+@pytest.fixture
+def split_files(tmp_path):
+    files = {}
+    for split, ks in (("train", range(0, 12)), ("valid", range(12, 15)), ("test", range(15, 21))):
+        files[split] = tmp_path / f"{split}.json"
+        files[split].write_text(json.dumps([dialogue(k) for k in ks], ensure_ascii=False), encoding="utf-8")
+    return files
+
+
+def test_three_split_files_become_one_corpus_and_are_scored_both_ways(split_files, tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    for split, path in split_files.items():
+        assert main(["data", "convert", str(path), str(corpus), "--from", "stac", "--to", "native",
+                     "--split", split]) == 0
+    out = capsys.readouterr().out
+    assert "converted 3 sessions (valid 3)" in out
+    assert "discourse relations: 3 explicit root link(s), 1 pointing forward, 1 repeating" in out  # the valid split
+    loaded = Corpus(corpus)
+    assert loaded.splits == ["train", "valid", "test"]
+    assert sorted(loaded.relation_labels) == sorted(LABELS)  # the data's own labels
+    test = list(loaded.sessions("test"))
+    assert [s.session_id for s in test] == [f"d{k}" for k in range(15, 21)]
+    assert test[0].annotations.discourse[0] == Relation(-1, 0, "Root")
+    assert sum((relation_kinds(s.annotations.discourse) for s in test), start=relation_kinds([])) == {
+        "root": 6, "forward": 2, "repeated": 2}  # d15, d18 forward; d16, d20 repeated
+
+    assert main(["data", "validate", str(corpus)]) == 0
+    out = capsys.readouterr().out
+    assert "discourse relations: 21 explicit root link(s), 7 pointing forward, 6 repeating an (x, y) pair" in out
+    assert main(["data", "stats", str(corpus)]) == 0
+    out = capsys.readouterr().out
+    assert "train/all" in out and "train/other" not in out  # one shop: the "all" column alone
+    assert "of which root" in out and "of which forward" in out
+    label_header = next(line for line in out.splitlines() if line.startswith("label"))
+    assert label_header.split() == ["label", "count", "percent"]  # a flat label set: no fake levels
+
+    # a split that is there already is refused, naming the file and the way out
+    assert main(["data", "convert", str(split_files["test"]), str(corpus), "--from", "stac", "--to", "native",
+                 "--split", "test"]) == 2
+    assert "sessions.test.jsonl: the corpus has a test split already (`mtdialog data merge`" in \
+        capsys.readouterr().err
+
+    pred, ref = tmp_path / "pred.jsonl", tmp_path / "ref.jsonl"
+    scores = {}
+    for convention in ("strict", "lenient"):
+        assert main(["baseline", "previous-edu", "--corpus", str(corpus), "--output", str(pred), "--references",
+                     str(ref), "--json", "--convention", convention]) == 0
+        scores[convention] = json.loads(capsys.readouterr().out)["scores"]
+        assert main(["score", "discourse", "-p", str(pred), "-r", str(ref), "--corpus", str(corpus), "--json",
+                     "--convention", convention]) == 0
+        scored = json.loads(capsys.readouterr().out)
+        assert scored["link_f1"] == pytest.approx(scores[convention]["link_f1"])
+    # previous-EDU on d15..d20 (6 EDUs each): 36 predicted heads (EDU 0 to the root). Strict gold: one head
+    # per EDU (a repeated pair once), but in d15 and d18 EDU 4 has two (3 and the forward 5) and EDU 5 is
+    # at the root: 4 x 6 + 2 x 7 = 38. Right: EDUs 0, 1, 2, 4 everywhere, EDU 5 in the other four: 28.
+    assert scores["strict"]["link_f1"] == pytest.approx(100 * 2 * 28 / (36 + 38))
+    # lenient: EDUs 1-4 and the back-linked EDU 5s are scored (6 x 4 + 4 = 28), EDU 0 and forward EDU 5s
+    # are left to the system; right: EDUs 1, 2, 4 and the four EDU 5s = 22 of 28
+    assert scores["lenient"]["link_f1"] == pytest.approx(100 * 22 / 28)
+    expected = discourse_scores([[Relation(i - 1, i, "x") for i in range(1, 6)]] * 6,
+                                [s.annotations.discourse for s in test], [6] * 6, "lenient")
+    assert scores["lenient"]["link_f1"] == pytest.approx(expected["link_f1"])
+
+
+def test_merge_joins_corpora_and_refuses_what_would_clash(split_files, tmp_path, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["data", "convert", str(split_files["train"]), str(a), "--from", "stac", "--to", "native"]) == 0
+    assert main(["data", "convert", str(split_files["test"]), str(b), "--from", "stac", "--to", "native",
+                 "--split", "test"]) == 0
+    joined = tmp_path / "joined"
+    assert main(["data", "merge", str(a), str(b), str(joined)]) == 0
+    assert "merged 18 sessions (train 12, test 6) from 2 corpora" in capsys.readouterr().out
+    assert Corpus(joined).splits == ["train", "test"]
+    assert main(["data", "merge", str(a), str(a), str(tmp_path / "twice")]) == 2
+    assert "session_id: session id 'd0' is also in" in capsys.readouterr().err
+    assert not (tmp_path / "twice").exists()
