@@ -34,6 +34,9 @@ def long_session(n_turns: int = 12) -> Session:
 
 
 def make_processor(max_source_length: int = 512, **overrides) -> MTDialogProcessor:
+    """A processor of ``max_source_length`` windows whose turn cap is what a window holds beside a full KB."""
+    kb = min(overrides.get("max_kb_tokens", 48), max_source_length // 2 - 3)
+    overrides.setdefault("max_turn_tokens", min(96, max_source_length - (kb + 3 if kb > 0 else 2) - 1))
     tokenizer = build_char_tokenizer(corpus_texts([long_session(40)], KB))
     config = MTDialogConfig(text_encoder=BertConfig(vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1,
                                                     num_attention_heads=2, intermediate_size=32),
@@ -192,7 +195,7 @@ def test_unknown_labels_are_data_errors():
 
 
 def test_a_turn_too_long_for_a_window_keeps_the_start_of_its_text_and_is_counted():
-    processor = make_processor(max_source_length=24, max_turn_tokens=96)
+    processor = make_processor(max_source_length=24)  # a turn of 11 tokens, one more with its image
     text = "说" * 30 + "明" * 5000  # a 5,000-character turn is cut before it is tokenized
     session = Session.from_dict({"session_id": "long", "shop": "xjd", "product_id": "p1", "turns": [
         {"speaker": "Q", "text": "问题", "images": []}, {"speaker": "A", "text": text, "images": ["a"]}],

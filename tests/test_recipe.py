@@ -121,6 +121,9 @@ def test_rejections_name_file_and_key(recipe_file, content, message):
     ({"model": {"decoder": {"dropout": 1.5}}}, "model.decoder.dropout: must be at most 0.99"),
     ({"training": {"output_dir": "\ud800"}}, "training.output_dir: invalid Unicode: a lone surrogate"),
     ({"data": {"corpus": "长" * 200_000}}, "data.corpus: unusable path: File name too long"),
+    ({"model": {"max_source_length": 64, "max_turn_tokens": 40}},  # lengths are checked against each other
+     "model.max_turn_tokens: max_turn_tokens (40) does not fit a window: max_source_length (64) minus the KB "
+     "prefix (32 tokens with max_kb_tokens 48) and a speaker token leaves 31"),
     ({"model": {"vision": {"weights_file": "x" * 100_000}}}, "model.vision.weights_file: unusable path: File name too long"),
     ({"training": {"steps": "长" * 200_000}}, "长长... (200,024 characters)"),  # a value quoted in a message is cut
 ])
@@ -177,6 +180,29 @@ def test_overrides_are_validated_and_blamed_on_the_command_line(recipe_file):
     assert "training.steps is not a mapping" in error_of(path, ["training.steps.x=1"])
     assert parse_override("lora=null") == ("lora", None)
     assert parse_override("lora.target_modules=[query, value]") == ("lora.target_modules", ["query", "value"])
+
+
+def test_one_override_selects_the_tasks(recipe_file):
+    path = recipe_file({"tasks": {"response": {"weight": 2.0}, "discourse": {"batch_size": 8}, "summary": {}},
+                        "sampling": {"strategy": "weights", "weights": {"response": 0.6, "discourse": 0.2,
+                                                                        "summary": 0.2}}})
+    recipe = load_recipe(path, ["tasks=[discourse]"])
+    assert list(recipe.tasks) == ["discourse"] and recipe.tasks["discourse"].batch_size == 8  # the file's setting
+    assert recipe.sampling.weights == {"discourse": 0.2}  # the weights follow the selection
+    recipe = load_recipe(path, ["tasks.response=null"])
+    assert list(recipe.tasks) == ["discourse", "summary"] and set(recipe.sampling.weights) == {"discourse", "summary"}
+    assert error_of(path, ["tasks=[summary, image_category]"]) == (
+        "command line: sampling.weights.image_category: missing weight for this task")
+    assert list(load_recipe(path, ["tasks=[summary, image_category]", "sampling.strategy=proportional"]).tasks) == [
+        "summary", "image_category"]
+    assert error_of(path, ["tasks=[discourse, discourse]"]) == (
+        "command line: tasks: a list of tasks names each task once, got ['discourse', 'discourse']")
+    assert error_of(path, ["tasks=[parsing]"]).startswith("command line: tasks.parsing: unknown task")
+    # weights given on the command line too are the user's: a mismatch is blamed on the command line
+    assert error_of(path, ["tasks=[discourse]", "sampling.weights={summary: 1}"]).startswith(
+        "command line: sampling.weights.summary: not a task of this recipe")
+    listed = recipe_file({"tasks": ["discourse", "summary"]})
+    assert list(load_recipe(listed).tasks) == ["discourse", "summary"]
 
 
 def test_saved_recipe_reloads_identically(recipe_file, tmp_path):

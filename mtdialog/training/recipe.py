@@ -337,6 +337,13 @@ def _check(recipe: Recipe) -> None:
                 raise _fail(f"sampling.weights.{task}", "missing weight for this task")
         if any(w < 0 for w in s.weights.values()) or sum(s.weights.values()) <= 0:
             raise _fail("sampling.weights", "weights must be non-negative with a positive sum")
+    lengths = {name: getattr(recipe.model, name, None) for name in ("max_source_length", "max_kb_tokens",
+                                                                    "max_turn_tokens")}
+    try:
+        settings = MTDialogConfig.settings()
+        MTDialogConfig.check_lengths(**{k: settings[k].default if v is None else v for k, v in lengths.items()})
+    except ValueError as e:
+        raise _fail("model.max_turn_tokens", str(e)) from None
     if recipe.data.synth is None and not _is(Path.is_dir, recipe.data.corpus, "data.corpus"):
         raise _fail("data.corpus", f"directory not found: {recipe.data.corpus} "
                                    "(give data.synth to generate the embedded corpus there)")
@@ -379,8 +386,15 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def apply_overrides(raw: dict[str, Any], overrides: Iterable[tuple[str, Any]]) -> dict[str, Any]:
-    """``raw`` with each dotted key set (missing or null mappings on the way are created)."""
+    """``raw`` with each dotted key set (missing or null mappings on the way are created).
+
+    ``tasks=[a, b]`` selects tasks (keeping the settings the recipe gives them) and ``tasks.x=null``
+    drops one; ``sampling.weights`` then follows the tasks that are left, so one override trains a
+    subset of a recipe's tasks."""
+    overrides = list(overrides)
     for key, value in overrides:
+        if key == "tasks" and isinstance(value, list):
+            value = select_tasks(raw.get("tasks"), value, field="tasks", path=OVERRIDE_SOURCE)
         node = raw
         parts = key.split(".")
         for i, part in enumerate(parts[:-1]):
@@ -388,16 +402,36 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[tuple[str, Any]]) -
                 node[part] = {}
             if not isinstance(node[part], dict):
                 raise ConfigError(f"{'.'.join(parts[:i + 1])} is not a mapping", path=OVERRIDE_SOURCE,
-                                field=key)
+                                  field=key)
             node = node[part]
         node[parts[-1]] = value
+    tasks = raw.get("tasks")
+    if isinstance(tasks, dict) and any(k == "tasks" or k.startswith("tasks.") for k, _ in overrides):
+        raw["tasks"] = tasks = {name: section for name, section in tasks.items() if section is not None}
+        weights = (raw.get("sampling") or {}).get("weights")
+        if isinstance(weights, dict) and not any(k.startswith("sampling") for k, _ in overrides):
+            raw["sampling"]["weights"] = {name: w for name, w in weights.items() if name in tasks}
     return raw
+
+
+def select_tasks(current: Any, names: Any, *, field: str, path: str | None = None) -> dict[str, Any]:
+    """The ``tasks`` mapping for a list of task ``names``: each with the settings ``current`` (the
+    recipe's mapping, if any) gives it, or the defaults."""
+    if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+        raise ConfigError(f"a list of tasks names each task once, got {names!r}", path=path, field=field)
+    current = current if isinstance(current, dict) else {}
+    return {name: current.get(name) or {} for name in names}
+
+
+_LENGTHS = ("model.max_source_length", "model.max_kb_tokens", "model.max_turn_tokens")  # checked together
 
 
 def recipe_from_dict(raw: dict[str, Any], *, source: str, overridden: Iterable[str] = ()) -> Recipe:
     """Validate a raw recipe mapping; errors name ``source`` (or the command line for overridden keys)."""
     overridden = list(overridden)
     try:
+        if isinstance(raw.get("tasks"), list):  # tasks: [response, summary]: each with its defaults
+            raw = {**raw, "tasks": select_tasks(None, raw["tasks"], field="tasks")}
         recipe = _build(Recipe, raw, "")
         _check(recipe)
         return recipe
@@ -405,6 +439,9 @@ def recipe_from_dict(raw: dict[str, Any], *, source: str, overridden: Iterable[s
         key = e.field or ""
         by_override = any(key == k or key.startswith((k + ".", k + "[")) or k.startswith(key + ".")
                           for k in overridden)
+        # the weights of a recipe must match its tasks: tasks changed on the command line are the cause
+        by_override |= key.startswith("sampling.weights") and any(k.split(".")[0] == "tasks" for k in overridden)
+        by_override |= key == "model.max_turn_tokens" and any(k in _LENGTHS for k in overridden)
         raise ConfigError(e.message, path=OVERRIDE_SOURCE if by_override else source, field=e.field) from None
 
 
