@@ -217,15 +217,19 @@ def predict_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -
     if fmt == "jddc20-questions":
         from mtdialog.data.formats import jddc20
 
-        questions = jddc20.read_questions(args.input)[: args.max_sessions]
+        questions = jddc20.read_questions(args.input, skip_invalid=args.skip_invalid,
+                                          report=source.skipped)[: args.max_sessions]
         sessions = [q.to_session() for q in questions]
+        if empty := jddc20.empty_turns(questions):
+            _log(f"note: {empty} context line(s) held only a speaker ('A:'; a message that was an image or a "
+                 "card the file does not hold): kept as empty turns")
         if mode != "ignore":
             for i, session in enumerate(sessions):
                 source.check_images(session, args.input, record=i)
     else:
         sessions = list(source.sessions(INPUT_SPLIT, skip_invalid=args.skip_invalid))[: args.max_sessions]
-        if len(source.skipped):
-            _log(source.skipped.summary())
+    if len(source.skipped):
+        _log(source.skipped.summary())
     if not sessions:
         raise DataError("no sessions to predict", path=str(args.input))
     kb = source.kb()

@@ -132,6 +132,24 @@ def test_jddc20_questions_get_one_answer_per_id(checkpoint, pipe, tmp_path):
     assert all(isinstance(a["Answer"], str) for a in answers)
 
 
+def test_real_question_files_with_bare_speaker_lines_and_bad_records(checkpoint, tmp_path, capsys):
+    questions = [{"Id": k, "SessionId": f"q{k}", "Shop": "fx", "ProductId": "null",
+                  "Context": ["Q:你好", "A:", "A:亲，请问有什么可以帮您"], "Question": "发票怎么开"} for k in range(3)]
+    questions.append({"Id": 3, "SessionId": "q3", "Shop": "fx", "ProductId": "null", "Context": ["C:?"],
+                      "Question": "x"})
+    path = tmp_path / "questions.json"
+    path.write_text(json.dumps(questions, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "answers.json"
+    args = ["predict", "--checkpoint", checkpoint, "--input", path, "--output", out, "--num-beams", 1]
+    assert mtdialog(*args) == 2
+    assert f"{path}: record 3: Context[0]: expected a string starting with 'Q:' or 'A:'" in capsys.readouterr().err
+    assert mtdialog(*args, "--skip-invalid") == 0
+    err = capsys.readouterr().err
+    assert "note: 3 context line(s) held only a speaker ('A:'" in err  # kept as empty turns
+    assert "skipped 1 invalid record(s)" in err
+    assert [a["Id"] for a in json.loads(out.read_text(encoding="utf-8"))] == [0, 1, 2]
+
+
 def test_a_missing_image_is_an_error_naming_the_line_unless_placeholders_are_asked_for(
         checkpoint, corpus, tmp_path, capsys):
     record = session_record(3, annotated=False)
@@ -225,6 +243,27 @@ def test_evaluate_a_few_sessions_without_baselines(checkpoint, corpus, tmp_path,
     out = capsys.readouterr().out
     assert "Table 8: discourse parsing (train, 1 examples)" in out and "Table 5" not in out
     assert "lexrank" not in out
+
+
+def test_a_corpus_without_a_train_split_is_still_evaluated(checkpoint, corpus, tmp_path, capsys):
+    root = tmp_path / "test-only"
+    with CorpusWriter(root, name="test-only", relation_labels=corpus.relation_labels,
+                      image_categories=corpus.image_categories) as writer:
+        for session in corpus.sessions("test"):
+            writer.add_session("test", session)
+        for image in ("img4a", "img4b", "img5a", "img5b"):
+            writer.add_image(image, corpus.image_path(image))
+    assert mtdialog("evaluate", "--checkpoint", checkpoint, "--corpus", root, "--tasks", "discourse",
+                    "--convention", "lenient") == 0
+    out, err = capsys.readouterr()
+    assert f"baselines left out: they are fitted on the train split, which {root} lacks (has: test)" in err
+    assert "Table 8: discourse parsing (test, 2 examples)" in out and "mtdialog" in out
+    assert "num_beams" not in out.splitlines()[0]  # nothing generated
+    assert "(lenient, as the discourse papers' scripts score)" in out
+    # the baseline command says so before it reads anything
+    assert mtdialog("baseline", "all", "--corpus", root) == 2
+    assert (f"{root / 'sessions.train.jsonl'}: baselines are fitted on the train split, which this corpus lacks "
+            "(has: test)") in capsys.readouterr().err
 
 
 def test_evaluate_refuses_a_corpus_with_other_labels(checkpoint, corpus, tmp_path, capsys):

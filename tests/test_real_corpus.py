@@ -36,7 +36,7 @@ def dialogue(k: int) -> dict:
 @pytest.fixture
 def split_files(tmp_path):
     files = {}
-    for split, ks in (("train", range(0, 12)), ("valid", range(12, 15)), ("test", range(15, 21))):
+    for split, ks in (("train", range(12)), ("valid", range(12, 15)), ("test", range(15, 21))):
         files[split] = tmp_path / f"{split}.json"
         files[split].write_text(json.dumps([dialogue(k) for k in ks], ensure_ascii=False), encoding="utf-8")
     return files

@@ -122,8 +122,8 @@ def test_rejections_name_file_and_key(recipe_file, content, message):
     ({"training": {"output_dir": "\ud800"}}, "training.output_dir: invalid Unicode: a lone surrogate"),
     ({"data": {"corpus": "长" * 200_000}}, "data.corpus: unusable path: File name too long"),
     ({"model": {"max_source_length": 64, "max_turn_tokens": 40}},  # lengths are checked against each other
-     "model.max_turn_tokens: max_turn_tokens (40) does not fit a window: max_source_length (64) minus the KB "
-     "prefix (32 tokens with max_kb_tokens 48) and a speaker token leaves 31"),
+     ("model.max_turn_tokens: max_turn_tokens (40) does not fit a window: max_source_length (64) minus the KB "
+     "prefix (32 tokens with max_kb_tokens 48) and a speaker token leaves 31")),
     ({"model": {"vision": {"weights_file": "x" * 100_000}}}, "model.vision.weights_file: unusable path: File name too long"),
     ({"training": {"steps": "长" * 200_000}}, "长长... (200,024 characters)"),  # a value quoted in a message is cut
 ])

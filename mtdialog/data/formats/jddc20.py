@@ -255,11 +255,20 @@ class Question:
                        {META_KEY: {"question_id": self.id}})
 
 
-def _message(text: str, speaker: str, field_name: str) -> Turn:
+def _message(text: str, speaker: str, field_name: str, *, empty_ok: bool = False) -> Turn:
+    """The turn of one message; an empty one (a context line ``"A:"`` alone, where the message was an
+    image or a card the file does not hold) is an empty turn when ``empty_ok``."""
     if not text:
+        if empty_ok:
+            return Turn(speaker, "", [])
         raise DataError("empty message", field=field_name)
     turn_text, images, _ = split_text(text)
     return Turn(speaker, turn_text, images)
+
+
+def empty_turns(questions: Iterable[Question]) -> int:
+    """How many context turns of ``questions`` are empty (see :func:`_message`)."""
+    return sum(not t.text and not t.images for q in questions for t in q.context)
 
 
 def _question(record: object) -> Question:
@@ -274,23 +283,27 @@ def _question(record: object) -> Question:
         name = f"Context[{j}]"
         if not isinstance(line, str) or line[:2] not in ("Q:", "A:"):
             raise DataError(f"expected a string starting with 'Q:' or 'A:', got {line!r}", field=name)
-        context.append(_message(line[2:], line[0], name))
+        context.append(_message(line[2:], line[0], name, empty_ok=True))
     question = _message(get_field(record, "Question", str, ""), "Q", "Question")
     return Question(qid, session_id, shop, None if product in (None, NULL_PRODUCT) else product,
                     context, question)
 
 
-def read_questions(path: str | Path) -> list[Question]:
-    """Read a JDDC 2.0 test-question file; errors name the file, 0-based record index and field."""
-    questions = list(iter_records(path, load_json_array(path), lambda r, _: _question(r),
-                                  skip_invalid=False, report=None))
+def read_questions(path: str | Path, *, skip_invalid: bool = False, report: SkipReport | None = None
+                   ) -> list[Question]:
+    """Read a JDDC 2.0 test-question file; errors name the file, 0-based record index and field (with
+    ``skip_invalid``, a bad question is left out and added to ``report``). Empty context lines are
+    kept as empty turns (:func:`empty_turns` counts them)."""
     seen: dict[str | int, int] = {}
-    for index, q in enumerate(questions):
-        if q.id in seen:
-            raise DataError(f"duplicate Id {q.id!r} (first at record {seen[q.id]})", path=str(path),
-                            record=index, field="Id")
-        seen[q.id] = index
-    return questions
+
+    def build(record: object, index: int) -> Question:
+        question = _question(record)
+        if question.id in seen:
+            raise DataError(f"duplicate Id {question.id!r} (first at record {seen[question.id]})", field="Id")
+        seen[question.id] = index
+        return question
+
+    return list(iter_records(path, load_json_array(path), build, skip_invalid=skip_invalid, report=report))
 
 
 def write_answers(answers: Iterable[tuple[str | int, str]], path: str | Path) -> None:
