@@ -170,6 +170,9 @@ def evaluate_split(model, tokenizer, corpus: Corpus, split: str, *, checkpoint: 
                             batch_size=batch_size)
     log(f"evaluating {checkpoint} on {len(sessions)} {split} sessions: "
         + ", ".join(f"{len(ex)} {task}" for task, ex in examples.items()))
+    for task in get_tasks(names):
+        if n := task.left_out(sessions):
+            log(f"note: {task.name} leaves out {n} session(s) whose speakers are not a customer and an agent")
     start = time.perf_counter()
     options = dict(options or {})
     predictions, scores = predict_and_score(pipe, examples, progress=True, options=options)

@@ -139,7 +139,8 @@ class DialoguePipeline:
         sessions = [sessions] if single else list(sessions)
         records: list[dict[str, Any]] = [{} for _ in sessions]
         for task in self._with_requirements(tasks):
-            per_session = [task.session_examples(s, record) for s, record in zip(sessions, records)]
+            per_session = [task.session_examples(s, record) if task.applies_to(s) else []
+                           for s, record in zip(sessions, records)]
             values = iter(self._run(task, [ex for exs in per_session for ex in exs], answers=True))
             for record, examples in zip(records, per_session):
                 task.answer(record, [(ex, next(values)) for ex in examples])

@@ -112,6 +112,7 @@ def run(config: Path | None, overrides: list[str], resume: Path | None = None) -
     from mtdialog.data.images import image_loader
     from mtdialog.evaluation import make_evaluate_fn
     from mtdialog.models import MTDialogProcessor, TaskDataset, build_model_and_tokenizer
+    from mtdialog.tasks import get_tasks
     from mtdialog.training.loop import Trainer, make_accelerator
 
     recipe = resolve_recipe(config, overrides, resume)
@@ -140,6 +141,10 @@ def run(config: Path | None, overrides: list[str], resume: Path | None = None) -
                          progress=accelerator.is_main_process)
     processor = MTDialogProcessor(tokenizer, model.config, kb=kb, image_loader=images, feature_cache=cache)
     datasets = {task: TaskDataset(task, processor, sessions=train_sessions) for task in recipe.tasks}
+    for task in get_tasks(recipe.tasks):
+        if (n := task.left_out(train_sessions)) and accelerator.is_main_process:
+            print(f"mtdialog.train: note: {task.name} leaves out {n} training session(s) whose speakers are not "
+                  "a customer and an agent (roles: other)", file=sys.stderr)
     evaluate_fn = None
     if t.eval_every:
         valid = list(corpus.sessions(recipe.data.valid_split))[: recipe.eval.max_sessions]

@@ -84,11 +84,20 @@ def test_edus_become_turns_with_roles_by_first_appearance(tmp_path):
     assert [(t.speaker, t.text, t.images) for t in game.turns] == [
         ("Q", "anyone got wheat for a sheep?", []), ("A", "sorry, not me", []), ("Q", "nope.", []),
         ("A", "you seem to have plenty of sheep", []), ("Q", "i do :)", [])]
-    assert game.meta["stac"]["speakers"] == ["Cat", "Dog", "Bird", "Dog", "Cat"]
+    assert [t.name for t in game.turns] == ["Cat", "Dog", "Bird", "Dog", "Cat"]
+    assert game.roles == "other"  # not customers and agents: the response task leaves it out
     assert [e.text for e in game.edus()] == [e["text"] for e in STAC_GAME["edus"]]
     assert (game.shop, game.product_id) == ("other", None)
     assert [t.speaker for t in chinese.turns] == ["Q", "A", "Q"]
-    assert "speakers" in chinese.meta["stac"]  # the names "A"/"B" are not the roles Q/A
+    assert [t.name for t in chinese.turns] == ["A", "B", "A"]  # the names "A"/"B" are not the roles Q/A
+
+
+def test_roles_from_a_mapping_make_a_customer_service_dialogue(tmp_path):
+    path = write_json(tmp_path, [CHINESE])
+    (session,) = stac.read(path, roles={"A": "Q", "B": "A"})
+    assert [t.speaker for t in session.turns] == ["Q", "A", "Q"] and session.roles == "customer-agent"
+    with pytest.raises(DataError, match=r"record 0: edus\[1\].speaker: speaker 'B' has no role \(--roles names A\)"):
+        list(stac.read(path, roles={"A": "Q"}))
 
 
 def test_relations_keep_their_labels_and_are_kept_as_annotated(tmp_path):

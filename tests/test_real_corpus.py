@@ -56,6 +56,7 @@ def test_three_split_files_become_one_corpus_and_are_scored_both_ways(split_file
     test = list(loaded.sessions("test"))
     assert [s.session_id for s in test] == [f"d{k}" for k in range(15, 21)]
     assert test[0].annotations.discourse[0] == Relation(-1, 0, "Root")
+    assert test[0].roles == "other" and [t.name for t in test[0].turns] == list("甲乙甲乙甲乙")  # names kept
     assert sum((relation_kinds(s.annotations.discourse) for s in test), start=relation_kinds([])) == {
         "root": 6, "forward": 2, "repeated": 2}  # d15, d18 forward; d16, d20 repeated
 
@@ -74,6 +75,13 @@ def test_three_split_files_become_one_corpus_and_are_scored_both_ways(split_file
                  "--split", "test"]) == 2
     assert "sessions.test.jsonl: the corpus has a test split already (`mtdialog data merge`" in \
         capsys.readouterr().err
+
+    # tasks about customers and agents leave an everyday dialogue out, and say so
+    assert main(["baseline", "all", "--corpus", str(corpus)]) == 0
+    out, err = capsys.readouterr()
+    assert "response-retrieval: skipped" in err
+    assert "no response examples (it leaves out 6 session(s) whose speakers are not a customer and an agent)" in err
+    assert "Table 5" not in out and "Table 8" in out
 
     pred, ref = tmp_path / "pred.jsonl", tmp_path / "ref.jsonl"
     scores = {}
@@ -95,6 +103,21 @@ def test_three_split_files_become_one_corpus_and_are_scored_both_ways(split_file
     expected = discourse_scores([[Relation(i - 1, i, "x") for i in range(1, 6)]] * 6,
                                 [s.annotations.discourse for s in test], [6] * 6, "lenient")
     assert scores["lenient"]["link_f1"] == pytest.approx(expected["link_f1"])
+
+
+def test_roles_make_a_customer_service_corpus(split_files, tmp_path, capsys):
+    corpus = tmp_path / "c"
+    assert main(["data", "convert", str(split_files["test"]), str(corpus), "--from", "stac", "--to", "native",
+                 "--roles", "甲=Q,乙=A"]) == 0
+    (session, *_) = Corpus(corpus).sessions("train")
+    assert session.roles == "customer-agent" and [t.speaker for t in session.turns] == list("QAQAQA")
+    assert main(["data", "convert", str(split_files["test"]), str(tmp_path / "d"), "--from", "stac", "--to",
+                 "native", "--roles", "甲=Q"]) == 2
+    assert "record 0: edus[1].speaker: speaker '乙' has no role (--roles names 甲)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["data", "convert", str(split_files["test"]), str(tmp_path / "e"), "--from", "stac", "--to",
+              "native", "--roles", "甲=customer"])
+    assert "expected NAME=Q or NAME=A pairs" in capsys.readouterr().err
 
 
 def test_merge_joins_corpora_and_refuses_what_would_clash(split_files, tmp_path, capsys):

@@ -57,13 +57,17 @@ def run_baselines(train: Sequence[Session], evaluation: Sequence[Session], specs
     for spec in specs:
         missing = [part for part, sessions in (("train", train), ("evaluation", evaluation))
                    if next(iter(spec.task.all_examples(sessions)), None) is None]
+        left_out = spec.task.left_out(evaluation)
+        why = f" (it leaves out {left_out} session(s) whose speakers are not a customer and an agent)" if left_out else ""
         if missing:
-            error = DataError(f"no {spec.task.name} examples", path=where(missing[0]), field=spec.task.annotation)
+            error = DataError(f"no {spec.task.name} examples{why}", path=where(missing[0]), field=spec.task.annotation)
             if not skip_missing:
                 raise error
             if log:
                 log(f"{spec.name}: skipped ({error})")
             continue
+        if log and left_out:
+            log(f"{spec.name}: leaves out {left_out} session(s) whose speakers are not a customer and an agent")
         try:
             run = run_baseline(spec, train, evaluation, scored=scored, options=options)
         except DataError as e:

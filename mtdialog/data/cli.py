@@ -88,6 +88,11 @@ def register(subparsers: Any) -> None:
                    help="skip bad records (reported with counts and reasons) instead of stopping")
     p.add_argument("--allow-missing-images", action="store_true",
                    help="keep sessions whose images have no file (counted and listed) instead of failing")
+    p.add_argument("--roles", type=_roles, default=None, metavar="NAME=Q,NAME=A",
+                   help="STAC input: the role of each speaker name (Q customer, A agent), for a customer-"
+                        "service corpus. Without it the dialogue is of another kind: names are kept, roles "
+                        "alternate by first appearance, and tasks about customers and agents (response, "
+                        "rewritable, rewrite) leave it out")
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser(
@@ -131,6 +136,17 @@ def register(subparsers: Any) -> None:
 
 
 # ------------------------------------------------------------------------------------------- helpers
+def _roles(value: str) -> dict[str, str]:
+    """``"客户=Q,客服=A"`` -> ``{"客户": "Q", "客服": "A"}``."""
+    roles = {}
+    for pair in value.split(","):
+        name, _, role = pair.rpartition("=")
+        if not name or role not in ("Q", "A") or name in roles:
+            raise argparse.ArgumentTypeError(f"expected NAME=Q or NAME=A pairs, each name once, got {pair!r}")
+        roles[name] = role
+    return roles
+
+
 def _table(header: list[str], rows: Iterable[list[Any]]) -> str:
     """A plain aligned text table: numeric columns right-aligned, the others left-aligned."""
     rows = list(rows)
@@ -186,7 +202,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
     result = convert(args.input, args.output, args.from_format, args.to_format, split=args.split,
                      images=args.images, name=args.name, skip_invalid=args.skip_invalid,
-                     allow_missing_images=args.allow_missing_images)
+                     allow_missing_images=args.allow_missing_images, roles=args.roles)
     _report(result, f"converted {{}}: {args.input} ({args.from_format}) -> {args.output} ({args.to_format})",
             args.images)
     return 0

@@ -41,18 +41,25 @@ class Conversion:
             self.relation_kinds += relation_kinds(session.annotations.discourse)
 
 
+#: The file formats whose speakers have names, which ``roles`` maps to ``Q`` and ``A``.
+NAMED_SPEAKERS = ("stac",)
+
+
 def convert(source: Path, output: Path, from_format: str, to_format: str, *, split: str | None = None,
             images: Path | None = None, name: str | None = None, skip_invalid: bool = False,
-            allow_missing_images: bool = False) -> Conversion:
+            allow_missing_images: bool = False, roles: dict[str, str] | None = None) -> Conversion:
     """Convert ``source`` (a file, or a native corpus directory) in ``from_format`` into ``output``.
 
     A native ``output`` that is a corpus already gets the converted sessions as a new split (``split``;
     a file's default ``train``), joined with :func:`mtdialog.data.merge.add_split`."""
     if source.resolve() == output.resolve():
         raise DataError("input and output are the same", path=str(output))
+    if roles is not None and from_format not in NAMED_SPEAKERS:
+        raise DataError(f"--roles maps the speaker names of {', '.join(NAMED_SPEAKERS)} input; {from_format} "
+                        "gives each turn's role itself", field="--roles")
     if to_format == "native" and (output / "meta.json").is_file():
         return _into_existing(source, output, from_format, split=split, images=images, name=name,
-                              skip_invalid=skip_invalid, allow_missing_images=allow_missing_images)
+                              skip_invalid=skip_invalid, allow_missing_images=allow_missing_images, roles=roles)
     if images is not None and (from_format == "native" or to_format != "native"):
         raise DataError("--images is for reading a file format into a native corpus", path=str(images))
     result = Conversion()
@@ -69,7 +76,8 @@ def convert(source: Path, output: Path, from_format: str, to_format: str, *, spl
             _write_format(to_format, pairs, output, result)
         result.unreadable_images = list(corpus.image_problems)
         return result
-    sessions = _format_function("READERS", from_format)(source, skip_invalid=skip_invalid, report=result.skipped)
+    sessions = _format_function("READERS", from_format)(source, skip_invalid=skip_invalid, report=result.skipped,
+                                                          **({"roles": roles} if roles is not None else {}))
     if to_format == "native":
         into_new_dir(output, lambda out: _file_to_native(sessions, source, out, split or "train", images,
                                                           name or source.stem, skip_invalid, allow_missing_images,

@@ -19,6 +19,10 @@ from typing import Any, TypeVar
 from mtdialog.errors import DataError
 
 SPEAKERS = ("Q", "A")
+#: What a session's roles mean: ``Q`` a customer and ``A`` an agent (the default), or, for dialogue
+#: of another kind (everyday chat, a game), the speakers in order of first appearance, alternating
+#: (tasks about customers and agents, such as the response task, leave such sessions out).
+ROLES = ("customer-agent", "other")
 #: The most turns and images a session may have: the discourse parser scores every pair of EDUs, so
 #: its memory grows with the square of their number (``benchmarks/bench_session_length.py``: predict
 #: with the main job's model takes 2.4 times as long and 0.5 GB more at 500 turns as at 20). JDDC 2.1
@@ -73,11 +77,14 @@ def build_records(records: Iterable[tuple[int, Any]], build: Callable[[Any, int]
 
 @dataclass
 class Turn:
-    """One message: ``speaker`` is ``"Q"`` (customer) or ``"A"`` (agent); ``images`` are image ids."""
+    """One message: ``speaker`` is its role, ``"Q"`` (customer) or ``"A"`` (agent); ``images`` are image
+    ids; ``name`` is the speaker's name where the source has one (several people of one role, in a
+    multi-party dialogue, keep theirs), kept as data and never shown to a model."""
 
     speaker: str
     text: str = ""
     images: list[str] = field(default_factory=list)
+    name: str | None = None
 
 
 @dataclass
@@ -186,6 +193,7 @@ class Session:
     turns: list[Turn]
     annotations: Annotations | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    roles: str = ROLES[0]
 
     def edus(self) -> list[EDU]:
         """The session's EDUs in order: for each turn, its text (if non-empty), then each image."""
@@ -216,8 +224,11 @@ class Session:
             "session_id": self.session_id,
             "shop": self.shop,
             "product_id": self.product_id,
-            "turns": [{"speaker": t.speaker, "text": t.text, "images": list(t.images)} for t in self.turns],
+            "turns": [{"speaker": t.speaker, "text": t.text, "images": list(t.images),
+                       **({"name": t.name} if t.name is not None else {})} for t in self.turns],
         }
+        if self.roles != ROLES[0]:
+            out["roles"] = self.roles
         if self.annotations is not None:
             a, ann = self.annotations, {}
             if a.rewrites is not None:
@@ -243,7 +254,7 @@ class Session:
         ``relation_labels`` / ``image_categories``: the corpus's label sets; labels outside them are errors.
         """
         _require(isinstance(record, dict), "", "a session must be a JSON object")
-        _no_unknown(record, {"session_id", "shop", "product_id", "turns", "annotations", "meta"}, "")
+        _no_unknown(record, {"session_id", "shop", "product_id", "turns", "roles", "annotations", "meta"}, "")
         session_id = get_field(record, "session_id", str, "")
         _require(bool(session_id), "session_id", "must not be empty")
         shop = get_field(record, "shop", str, "")
@@ -253,7 +264,9 @@ class Session:
         turns = [_turn(t, f"turns[{i}]") for i, t in enumerate(turns_raw)]
         meta = record.get("meta", {})
         _require(isinstance(meta, dict), "meta", f"expected an object, got {type_name(meta)}")
-        session = cls(session_id, shop, product_id, turns, None, meta)
+        roles = record.get("roles", ROLES[0])
+        _require(roles in ROLES, "roles", f"expected one of {', '.join(map(repr, ROLES))}, got {roles!r}")
+        session = cls(session_id, shop, product_id, turns, None, meta, roles)
         session.check_size()
         if "annotations" in record:
             session.annotations = _annotations(record["annotations"], session,
@@ -296,7 +309,7 @@ def _no_unknown(record: dict, allowed: set[str], prefix: str) -> None:
 
 def _turn(raw: Any, prefix: str) -> Turn:
     _require(isinstance(raw, dict), prefix, f"expected an object, got {type_name(raw)}")
-    _no_unknown(raw, {"speaker", "text", "images"}, prefix)
+    _no_unknown(raw, {"speaker", "text", "images", "name"}, prefix)
     speaker = get_field(raw, "speaker", str, prefix)
     _require(speaker in SPEAKERS, f"{prefix}.speaker", f"unknown speaker {speaker!r} (expected 'Q' or 'A')")
     text = get_field(raw, "text", str, prefix)
@@ -304,7 +317,8 @@ def _turn(raw: Any, prefix: str) -> Turn:
     for j, image in enumerate(images):
         _require(isinstance(image, str) and bool(image), f"{prefix}.images[{j}]", "expected a non-empty image id")
     _require(bool(text) or bool(images), prefix, "a turn needs text or at least one image")
-    return Turn(speaker, text, list(images))
+    name = get_field(raw, "name", str, prefix) if "name" in raw else None
+    return Turn(speaker, text, list(images), name)
 
 
 def _annotations(raw: Any, session: Session, relation_labels: set[str] | None,

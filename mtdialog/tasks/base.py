@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from mtdialog.data.schema import Session, Turn
+from mtdialog.data.schema import ROLES, Session, Turn
 from mtdialog.errors import ConfigError, DataError
 from mtdialog.fileio import atomic_write
 from mtdialog.metrics import classification
@@ -120,6 +120,9 @@ class Task(ABC):
     requires: ClassVar[tuple[str, ...]] = ()
     #: Non-neural baselines by method name (``mtdialog baseline TASK-METHOD``).
     baselines: ClassVar[Mapping[str, BaselineFit]] = {}
+    #: About customers and agents: sessions of another kind of dialogue (``Session.roles == "other"``)
+    #: are left out of its examples and answers.
+    needs_roles: ClassVar[bool] = False
 
     @property
     def answer_field(self) -> str:
@@ -136,10 +139,19 @@ class Task(ABC):
         """The gold value of an example (what a prediction is compared with)."""
         return example.target
 
+    def applies_to(self, session: Session) -> bool:
+        """Whether the task is about ``session`` (see :attr:`needs_roles`)."""
+        return not self.needs_roles or session.roles == ROLES[0]
+
+    def left_out(self, sessions: Iterable[Session]) -> int:
+        """How many of ``sessions`` the task leaves out (their speakers are not a customer and an agent)."""
+        return sum(not self.applies_to(s) for s in sessions)
+
     def all_examples(self, sessions: Iterable[Session]) -> Iterator[Any]:
-        """The examples of every session, in session order then turn order."""
+        """The examples of every session it applies to, in session order then turn order."""
         for session in sessions:
-            yield from self.examples(session)
+            if self.applies_to(session):
+                yield from self.examples(session)
 
     def training_examples(self, sessions: Iterable[Session]) -> list[Any]:
         """The examples of the training sessions; a :class:`DataError` naming the field when there are none."""

@@ -41,6 +41,7 @@ class ResponseTask(GenerationTask):
     title = "Table 5: response generation"
     prompt = "[RESP]"
     baselines: ClassVar = {"retrieval": QueryRetrieval.fit}
+    needs_roles = True
 
     def examples(self, session: Session) -> Iterator[ResponseExample]:
         seen_query = False

@@ -58,6 +58,7 @@ class RewritableTask(SpanLabelTask):
     answer_field = "rewrites"
     with_cls = True
     baselines: ClassVar = {"majority": Majority.fit}
+    needs_roles = True
 
     def examples(self, session: Session) -> Iterator[RewriteExample]:
         for r in annotated_rewrites(session):

@@ -27,6 +27,7 @@ class RewriteTask(GenerationTask):
     prompt = "[REWRITE]"
     requires = ("rewritable",)
     baselines: ClassVar = {"copy-query": CopyQuery.fit, "retrieval": QueryRetrieval.fit}
+    needs_roles = True
 
     def examples(self, session: Session) -> Iterator[RewriteExample]:
         for r in annotated_rewrites(session):

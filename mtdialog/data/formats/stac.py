@@ -6,10 +6,11 @@ Mapping onto :class:`Session` (``meta["stac"]`` keeps what the session itself ca
 
 - each EDU becomes one turn with its text, so EDU indices carry over unchanged; an EDU with an
   ``"image"`` key (as :func:`write` marks image EDUs) becomes an image-only turn;
-- speaker roles: the dialogue's speakers are ranked by first appearance; even ranks (the first
-  speaker, the third, ...) are the customer ``Q``, odd ranks the agent ``A``. In a two-party
-  dialogue this is "the first speaker is Q, the other A"; in a multi-party one each person keeps one
-  role throughout. The original names are kept in ``speakers``;
+- speakers: each turn keeps its speaker's name (``Turn.name``). Roles come from ``roles`` (``{name:
+  "Q" | "A"}``, ``data convert --roles``) for a customer-service corpus; without it the dialogue is
+  not one of customers and agents (``Session.roles == "other"``, so the response task leaves it out)
+  and the speakers, ranked by first appearance, alternate ``Q``, ``A``, ``Q``... (in a multi-party
+  dialogue each person keeps one role throughout);
 - every relation becomes ``annotations.discourse`` as annotated, with its original label (labels are
   the corpus's own, never checked against JDDC's): links that point back (``x < y``), explicit root
   links (``x = -1``), links that point forward or to the EDU itself (which the STAC conversion of
@@ -26,12 +27,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from mtdialog.data.formats import OTHER_SHOP, iter_records, load_json_array
 from mtdialog.data.schema import (
+    ROLES,
     ROOT,
     Annotations,
     DataError,
@@ -70,7 +72,14 @@ def labels_of(sessions: Iterable[Session]) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------ reading
-def _roles(names: list[str]) -> list[str]:
+def _roles(names: list[str], roles: Mapping[str, str] | None) -> list[str]:
+    """The role of each speaker name: from ``roles``, else alternating by first appearance."""
+    if roles is not None:
+        for j, name in enumerate(names):
+            if name not in roles:
+                raise DataError(f"speaker {name!r} has no role (--roles names {', '.join(sorted(roles))})",
+                                field=f"edus[{j}].speaker")
+        return [roles[name] for name in names]
     rank: dict[str, int] = {}
     for name in names:
         rank.setdefault(name, len(rank))
@@ -109,7 +118,7 @@ def _relation(raw: Any, k: int, n_edus: int) -> dict[str, Any]:
     return raw
 
 
-def _session(record: Any, session_id: str) -> Session:
+def _session(record: Any, session_id: str, roles: Mapping[str, str] | None = None) -> Session:
     if not isinstance(record, dict):
         raise DataError(f"a dialogue must be a JSON object, got {type_name(record)}")
     raw_edus = get_field(record, "edus", list, "")
@@ -121,14 +130,12 @@ def _session(record: Any, session_id: str) -> Session:
         turns.append(turn)
         names.append(name)
         edu_fields.append(extra)
-    for turn, role in zip(turns, _roles(names)):
-        turn.speaker = role
+    for turn, name, role in zip(turns, names, _roles(names, roles)):
+        turn.speaker, turn.name = role, name
     raw_relations = [_relation(r, k, len(turns)) for k, r in enumerate(get_field(record, "relations", list, ""))]
     relations = _relations(raw_relations)
 
     meta: dict[str, Any] = {}
-    if names != [t.speaker for t in turns]:
-        meta["speakers"] = names
     if any(edu_fields):
         meta["edu_fields"] = edu_fields
     if any(set(r) != set(RELATION_KEYS) for r in raw_relations):
@@ -141,7 +148,7 @@ def _session(record: Any, session_id: str) -> Session:
     if fields:
         meta["fields"] = fields
     return Session(session_id, OTHER_SHOP, None, turns, Annotations(discourse=relations),
-                   {META_KEY: meta} if meta else {})
+                   {META_KEY: meta} if meta else {}, roles=ROLES[0] if roles is not None else "other")
 
 
 def _session_ids(records: list[Any], stem: str) -> list[str]:
@@ -162,16 +169,17 @@ def _session_ids(records: list[Any], stem: str) -> list[str]:
     return out
 
 
-def read(path: str | Path, *, skip_invalid: bool = False, report: SkipReport | None = None) -> Iterator[Session]:
+def read(path: str | Path, *, skip_invalid: bool = False, report: SkipReport | None = None,
+         roles: Mapping[str, str] | None = None) -> Iterator[Session]:
     """Read a STAC / Molweni JSON file; errors name the file, 0-based record index and field
-    (``edus[3].text``, ``relations[2].y``, ...)."""
+    (``edus[3].text``, ``relations[2].y``, ...). ``roles`` maps speaker names to ``Q``/``A`` (see above)."""
     records = load_json_array(path)
     ids = _session_ids(records, Path(path).stem)
 
     def build(record: Any, index: int) -> Session:
         if isinstance(record, dict) and "id" in record:
             get_field(record, "id", (str, int), "")
-        return _session(record, ids[index])
+        return _session(record, ids[index], roles)
 
     yield from iter_records(path, records, build, skip_invalid=skip_invalid, report=report)
 
@@ -182,9 +190,9 @@ def to_record(session: Session) -> dict[str, Any]:
     ID}``), its discourse relations, its id, and what the STAC reader kept in meta."""
     meta = session.meta.get(META_KEY, {})
     edus = session.edus()
-    names = meta.get("speakers")
-    if names is None or len(names) != len(edus):
-        names = [e.speaker for e in edus]
+    names = [session.turns[e.turn].name or e.speaker for e in edus]
+    if meta.get("speakers") is not None and len(meta["speakers"]) == len(edus):  # corpora converted before names
+        names = meta["speakers"]
     edu_fields = meta.get("edu_fields")
     if edu_fields is None or len(edu_fields) != len(edus):
         edu_fields = [{}] * len(edus)
