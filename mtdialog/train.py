@@ -22,6 +22,7 @@ from mtdialog.errors import ConfigError, MTDialogError, one_line
 
 #: Recipe keys a resumed run may change (the run continues exactly, only longer or logged differently).
 RESUMABLE_KEYS = ("training.steps", "training.log_every", "training.eval_every", "training.save_every",
+                  "training.early_stopping",
                   "training.trace_data", "eval.max_sessions", "eval.num_beams", "eval.batch_size")
 
 

@@ -215,6 +215,18 @@ def test_run_artefacts_logs_and_best_checkpoint(tmp_path, tokenizer):
     assert list((out / "tb").glob("events.out.tfevents.*"))
 
 
+def test_early_stopping_ends_the_run_when_validation_stops_improving(tmp_path, tokenizer):
+    # evaluations at steps 2, 4, 6, 8, ...: best at 4, no better at 6 and 8 -> stop after step 8
+    t = trainer(make_recipe(tmp_path, steps=20, eval_every=2, save_every=0, early_stopping=2), tokenizer,
+                fake_scores([1, 5, 4, 3] + [9] * 10))
+    summary = t.fit()
+    assert summary["steps"] == 8 and summary["stopped_early"] is True and summary["best"]["step"] == 4
+    evals = [json.loads(line)["step"] for line in (tmp_path / "log.jsonl").read_text().splitlines()
+             if "eval" in json.loads(line)]
+    assert evals == [2, 4, 6, 8]
+    assert json.loads((tmp_path / "best" / "checkpoint.json").read_text())["step"] == 4
+
+
 def test_loss_weight_zero_leaves_that_head_untouched(tmp_path, tokenizer):
     recipe = make_recipe(tmp_path, steps=4, weight_decay=0.0)
     recipe.tasks["summary"].weight = 0.0

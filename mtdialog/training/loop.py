@@ -222,6 +222,13 @@ class Trainer:
                         "eval_s": round(time.perf_counter() - start, 3)})
         return results
 
+    def _stale(self) -> bool:
+        """Whether ``training.early_stopping`` evaluations have passed since the best one (the run then
+        stops: the validation score has stopped improving)."""
+        t = self.recipe.training
+        return bool(t.early_stopping and t.eval_every and self.best is not None
+                    and self.step - self.best["step"] >= t.early_stopping * t.eval_every)
+
     def _evaluate_and_keep_best(self) -> None:
         results = self.evaluate()
         score = combined_score(results)
@@ -273,7 +280,7 @@ class Trainer:
                 stack.callback(setattr, self, "_trace", None)
             progress = stack.enter_context(tqdm(total=t.steps, initial=self.step, desc="train",
                                                 dynamic_ncols=True, disable=not acc.is_local_main_process))
-            while self.step < t.steps:
+            while self.step < t.steps and not self._stale():
                 self.train_step()
                 step_end = time.perf_counter()
                 progress.update(1)
@@ -284,7 +291,7 @@ class Trainer:
                 if t.save_every and self.step % t.save_every == 0:
                     self.save_last()
                 self._log_time += time.perf_counter() - step_end  # throughput counts training only
-        if evaluating and self.step % t.eval_every != 0:
+        if evaluating and self.step % t.eval_every != 0 and not self._stale():
             self._evaluate_and_keep_best()
         if not t.save_every or self.step % t.save_every != 0:
             self.save_last()
@@ -309,7 +316,7 @@ class Trainer:
         summary = {"steps": self.step, "steps_this_run": steps_run, "elapsed_s": round(elapsed, 3),
                    "world_size": acc.num_processes, "distributed_type": str(acc.distributed_type),
                    "mixed_precision": acc.mixed_precision, "param_checksums": digests,
-                   "best": self.best}
+                   "stopped_early": self.step < self.recipe.training.steps, "best": self.best}
         if acc.is_main_process:
             (self.out / "train_summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
         return summary

@@ -137,6 +137,8 @@ class TrainingSection:
     gradient_checkpointing: bool = False
     log_every: int = field(default=10, metadata=_range(0, BIG))
     eval_every: int = field(default=200, metadata=_range(0, BIG))
+    # stop after this many evaluations without a better combined score (0: never stop early)
+    early_stopping: int = field(default=0, metadata=_range(0, BIG))
     save_every: int = field(default=200, metadata=_range(0, BIG))
     seed: int = field(default=0, metadata=SEED)
     trace_data: bool = False  # each process writes the example ids of every batch it trains on
