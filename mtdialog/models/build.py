@@ -86,6 +86,9 @@ def build_model_and_tokenizer(settings: dict[str, Any], corpus: Corpus | str | P
             text_encoder.resize_token_embeddings(len(tokenizer))
         encoder_config = text_encoder.config
 
+    defaults = MTDialogConfig.settings()
+    MTDialogConfig.check_lengths(*(flat.get(k, defaults[k].default)
+                                   for k in ("max_source_length", "max_kb_tokens", "max_turn_tokens")))
     ids = special_token_ids(tokenizer, prompts)
     config = MTDialogConfig(
         text_encoder=encoder_config, text_encoder_name=None if isinstance(encoder_spec, dict) else str(encoder_spec),

@@ -156,7 +156,6 @@ class MTDialogConfig(PreTrainedConfig):
         if self.hidden_size % self.decoder_attention_heads:
             raise ValueError(f"decoder_attention_heads ({self.decoder_attention_heads}) must divide the "
                              f"hidden size ({self.hidden_size})")
-        self.check_lengths(self.max_source_length, self.max_kb_tokens, self.max_turn_tokens)
         limit = getattr(self.text_encoder, "max_position_embeddings", None)
         if limit is not None and self.max_source_length > limit:
             raise ValueError(f"max_source_length ({self.max_source_length}) exceeds the text encoder's "
@@ -165,7 +164,10 @@ class MTDialogConfig(PreTrainedConfig):
     @staticmethod
     def check_lengths(max_source_length: int, max_kb_tokens: int, max_turn_tokens: int) -> None:
         """A turn of ``max_turn_tokens`` (and its speaker token) must fit a window beside the largest KB
-        prefix (``[CLS] [KB] kb [SEP]``, the KB taking at most half a window); ``ValueError`` if not."""
+        prefix (``[CLS] [KB] kb [SEP]``, the KB taking at most half a window); ``ValueError`` if not.
+
+        Checked when a model is built (recipes, ``build_model_and_tokenizer``), not when a checkpoint is
+        loaded: one saved before the check still loads, its longer turns cut to fit at prediction."""
         kb = min(max_kb_tokens, max_source_length // 2 - 3)
         room = max_source_length - (kb + 3 if kb > 0 else 2) - 1
         if max_turn_tokens > room:
