@@ -62,19 +62,19 @@ def main(argv: list[str] | None = None) -> None:
     n = len(texts)
     rows = [("utterances", str(n)), ("seconds per session", f"{seconds / n:.3f}")]
     if "rewritable" in tasks:
-        judged = [p.rewrites[0] for p in predictions if p.rewrites]
-        rows.append(("judged rewritable", share(sum(r.rewritable for r in judged), n)))
-        written = [r.text for r in judged if r.rewritable and r.text is not None]
+        judged = [(p.rewrites[0], text) for p, text in zip(predictions, texts) if p.rewrites]
+        rows.append(("judged rewritable", share(sum(r.rewritable for r, _ in judged), n)))
+        written = [(r.text, text) for r, text in judged if r.rewritable and r.text is not None]
         if written:
-            (top, top_n), = Counter(written).most_common(1)
-            rows += [("distinct rewrites", str(len(set(written)))),
+            (top, top_n), = Counter(r for r, _ in written).most_common(1)
+            rows += [("distinct rewrites", str(len({r for r, _ in written}))),
                      ("most frequent rewrite", f"{top_n}x {top[:30]}"),
-                     ("rewrites equal to the query", share(sum(r == t for r, t in zip(written, texts)), n))]
-    for task in ("response", "summary"):
+                     ("rewrites equal to the query", share(sum(r == text for r, text in written), n))]
+    for task, plural in (("response", "responses"), ("summary", "summaries")):
         if task in tasks:
             values = [getattr(p, task) or "" for p in predictions]
             (top, top_n), = Counter(values).most_common(1)
-            rows += [(f"distinct {task}s", str(len(set(values)))), (f"most frequent {task}", f"{top_n}x {top[:30]}")]
+            rows += [(f"distinct {plural}", str(len(set(values)))), (f"most frequent {task}", f"{top_n}x {top[:30]}")]
     if "summary" in tasks:
         rows.append(("summaries speaking of an image", share(sum(bool(IMAGE_WORDS.search(p.summary or ""))
                                                                 for p in predictions), n)))
