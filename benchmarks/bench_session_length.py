@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--corpus", type=Path, default=Path("data/jddc21-synth"), help="where the turns come from")
     parser.add_argument("--turns", type=int, nargs="+", default=[20, 100, 250, 500])
     args = parser.parse_args(argv)
+    args.turns = sorted(set(args.turns))
     corpus = Corpus(args.corpus)
     runs: dict[int, list[tuple[float, float]]] = {n: [] for n in args.turns}
     with tempfile.TemporaryDirectory(prefix="bench-length-") as tmp:

@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     texts = utterances(args.corpus, args.split, args.utterances, args.n)
+    if not texts:
+        raise SystemExit(f"no utterances in {args.utterances or f'{args.corpus} {args.split}'}")
     sessions = [Session(f"u{i}", "other", None, [Turn("Q", text)]) for i, text in enumerate(texts)]
     pipe = DialoguePipeline.from_pretrained(args.checkpoint, num_beams=1, batch_size=args.batch_size)
     tasks = [t for t in ("response", "rewritable", "rewrite", "summary") if t in pipe.model.config.tasks]

@@ -64,15 +64,16 @@ def predict_and_score(pipe, examples: Mapping[str, Sequence], *, progress: bool 
             for start in range(0, len(ex), chunk):
                 out += pipe.predict_examples(name, ex[start:start + chunk])
                 bar.update(min(chunk, len(ex) - start))
-        predictions[name], scores[name] = out, get_task(name).score(out, ex, **(options or {}))
+        predictions[name], scores[name] = out, get_task(name).scores(out, ex, options)
     return predictions, scores
 
 
 def make_evaluate_fn(tokenizer, sessions: Sequence[Session], tasks: Sequence[str], *,
                      kb: Mapping[str, KBEntry], image_loader: ImageLoader | None, num_beams: int = 1,
-                     batch_size: int = 16) -> Callable[[torch.nn.Module], dict[str, dict[str, float]]]:
+                     batch_size: int = 16, options: Mapping[str, Any] | None = None
+                     ) -> Callable[[torch.nn.Module], dict[str, dict[str, float]]]:
     """``evaluate(model) -> {task: {metric: value}}`` over the examples of ``tasks`` in ``sessions``
-    (tasks without examples there are left out): the trainer's validation."""
+    (tasks without examples there are left out), scored with ``options``: the trainer's validation."""
     from mtdialog.pipeline import DialoguePipeline
 
     examples = examples_by_task(sessions, tasks)
@@ -80,7 +81,7 @@ def make_evaluate_fn(tokenizer, sessions: Sequence[Session], tasks: Sequence[str
     def evaluate(model: torch.nn.Module) -> dict[str, dict[str, float]]:
         pipe = DialoguePipeline(model, tokenizer, image_loader, kb=dict(kb), num_beams=num_beams,
                                 batch_size=batch_size)
-        return predict_and_score(pipe, examples)[1]
+        return predict_and_score(pipe, examples, options=options)[1]
 
     return evaluate
 
@@ -126,7 +127,7 @@ class Evaluation:
         lines.append("combined score (mean of " + ", ".join(f"{t.name} {t.headline}" for t in evaluated) + "):")
         lines += [f"  {name}: {value:.2f}" for name, value in self.combined().items()]
         lines += ["", "conventions:"]
-        lines += [f"  {c}" for c in dict.fromkeys(c for t in evaluated for c in t.conventions(**self.options))]
+        lines += [f"  {c}" for c in dict.fromkeys(c for t in evaluated for c in t.stated_conventions(self.options))]
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -138,7 +139,7 @@ class Evaluation:
             "settings": self.settings, "options": self.options, "examples": self.examples,
             "scores": {MODEL_ROW: self.model, "baselines": self.baselines},
             "combined_score": {"headline": {t.name: t.headline for t in evaluated}, **self.combined()},
-            "conventions": {t.name: t.conventions(**self.options) for t in evaluated},
+            "conventions": {t.name: t.stated_conventions(self.options) for t in evaluated},
             "seconds": self.seconds,
         }
 

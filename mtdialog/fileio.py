@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -23,6 +24,8 @@ from typing import IO
 from mtdialog.errors import ConfigError
 
 PARTIAL = ".partial"
+#: The errors of a write that failed (full disk, file too large, quota, I/O, read-only file system).
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO, errno.EROFS})
 
 
 def check_output(path: str | Path) -> Path:
@@ -47,7 +50,7 @@ def atomic_write(path: str | Path, mode: str = "w", *, newline: str | None = "\n
     except BaseException as e:
         with suppress(OSError):  # the disk is full: what could be written is there
             f.close()
-        if isinstance(e, OSError) and e.filename is None:  # a failed write names no file
+        if isinstance(e, OSError) and e.filename is None and e.errno in _WRITE_ERRNOS:  # a failed write names no file
             e.filename = str(partial)
         e.add_note(f"what was written so far is in {partial}")
         raise
@@ -80,7 +83,8 @@ def library_writes(directory: str | Path) -> Iterator[None]:
 
 def swap_dir(new: str | Path, final: str | Path) -> None:
     """Replace the directory ``final`` by the finished directory ``new`` (``final`` moves to
-    ``<final>.old`` meanwhile, so that one of the two is complete at every moment)."""
+    ``<final>.old`` meanwhile, so that one of the two is complete at every moment: checkpoints are
+    recovered by these names, see ``find_training_state``; other directories use :func:`replace_dir`)."""
     new, final = Path(new), Path(final)
     old = final.with_name(final.name + ".old")
     if old.exists():
@@ -90,6 +94,21 @@ def swap_dir(new: str | Path, final: str | Path) -> None:
     new.rename(final)
     if old.exists():
         shutil.rmtree(old)
+
+
+def replace_dir(new: str | Path, final: str | Path) -> None:
+    """Replace the directory ``final`` by the finished directory ``new``, touching nothing else:
+    ``final`` waits under a fresh hidden name while ``new`` is renamed, and is put back if that fails."""
+    new, final = Path(new), Path(final)
+    aside = Path(tempfile.mkdtemp(prefix=f".{final.name}.replaced-", dir=final.parent))
+    aside.rmdir()
+    final.rename(aside)
+    try:
+        new.rename(final)
+    except BaseException:
+        aside.rename(final)
+        raise
+    shutil.rmtree(aside)
 
 
 def into_new_dir(out: str | Path, write: Callable[[Path], None]) -> Path:
@@ -175,5 +194,5 @@ def verify_checksums(directory: str | Path, *, exact: bool = False) -> bool:
     return True
 
 
-__all__ = ["CHECKSUMS", "PARTIAL", "atomic_write", "check_output", "into_new_dir", "library_writes", "sha256",
+__all__ = ["CHECKSUMS", "PARTIAL", "atomic_write", "check_output", "into_new_dir", "library_writes", "replace_dir", "sha256",
            "swap_dir", "verify_checksums", "write_checksums"]

@@ -224,14 +224,20 @@ def predict_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -
             _log(f"note: {empty} context line(s) held only a speaker ('A:'; a message that was an image or a "
                  "card the file does not hold): kept as empty turns")
         if mode != "ignore":
-            for i, session in enumerate(sessions):
-                source.check_images(session, args.input, record=i)
+            for question, session in zip(questions, sessions):
+                source.check_images(session, args.input, record=question.record)
     else:
         sessions = list(source.sessions(INPUT_SPLIT, skip_invalid=args.skip_invalid))[: args.max_sessions]
     if len(source.skipped):
         _log(source.skipped.summary())
     if not sessions:
         raise DataError("no sessions to predict", path=str(args.input))
+    from mtdialog.tasks import get_tasks
+
+    for task in get_tasks(tasks):
+        if n := task.left_out(sessions):
+            _log(f"note: {task.name} is not answered for {n} session(s) whose speakers are not a customer and an "
+                 "agent (roles: other)")
     kb = source.kb()
     if not kb:
         _log("no knowledge base: sessions are encoded without product facts (see --kb)")

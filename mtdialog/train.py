@@ -123,7 +123,8 @@ def run(config: Path | None, overrides: list[str], resume: Path | None = None) -
     set_seed(t.seed)  # every process builds the same initial model
     try:
         with full_model_init(accelerator):
-            model, tokenizer = build_model_and_tokenizer(recipe.model.settings(), corpus, list(recipe.tasks))
+            model, tokenizer = build_model_and_tokenizer(recipe.model.settings(), corpus, list(recipe.tasks),
+                                                         train_split=recipe.data.train_split)
     except ConfigError as e:
         raise e.located(path=str(config or resume)) from None
     except ValueError as e:
@@ -150,7 +151,8 @@ def run(config: Path | None, overrides: list[str], resume: Path | None = None) -
     if t.eval_every:
         valid = list(corpus.sessions(recipe.data.valid_split))[: recipe.eval.max_sessions]
         evaluate_fn = make_evaluate_fn(tokenizer, valid, list(recipe.tasks), kb=kb, image_loader=images,
-                                       num_beams=recipe.eval.num_beams, batch_size=recipe.eval.batch_size)
+                                       num_beams=recipe.eval.num_beams, batch_size=recipe.eval.batch_size,
+                                       options={"convention": recipe.eval.convention})
     trainer = Trainer(recipe, model, tokenizer, datasets, processor.collate, evaluate_fn=evaluate_fn,
                       accelerator=accelerator)
     if resume is not None:

@@ -187,7 +187,8 @@ def trimmed(corpus200, tmp_path_factory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("trimmed") / "e5-trimmed"
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        assert main(["models", "import", SPEC, "--out", str(out), "--trim-to", str(corpus200)]) == 0
+        assert main(["models", "import", SPEC, "--out", str(out), "--trim-to", str(corpus200),
+                     "--trim-splits", "train", "valid", "test"]) == 0
     return out, printed.getvalue()
 
 

@@ -207,3 +207,11 @@ def test_skip_invalid_counts_bad_dialogues(tmp_path):
     sessions = list(stac.read(write_json(tmp_path, data), skip_invalid=True, report=report))
     assert [s.session_id for s in sessions] == ["s1-league1-game3-1", "molweni-1021"]
     assert [(e.record, e.field) for e in report.errors] == [(0, "relations[6].y"), (3, "edus[0].text")]
+
+
+def test_a_customer_service_session_keeps_its_roles_through_stac(tmp_path):
+    session = Session("x", "other", None, [Turn("A", "您好"), Turn("Q", "在吗"), Turn("A", "在的")],
+                      Annotations(discourse=[Relation(0, 1, "QAP")]))
+    stac.write([session], tmp_path / "s.json")
+    (back,) = stac.read(tmp_path / "s.json")
+    assert back.roles == "customer-agent" and back.to_dict() == session.to_dict()  # names Q/A are the roles

@@ -36,8 +36,9 @@ N = int(os.environ.get("MTDIALOG_FUZZ", "10"))
 OUTCOMES: Counter = Counter()
 
 
-class Hang(Exception):
-    pass
+class Hang(BaseException):
+    """Raised by the alarm: a BaseException, so that no ``except Exception`` in the code can turn a hang
+    into what looks like a clean error."""
 
 
 def _alarm(signum, frame):
@@ -67,7 +68,14 @@ def judge(label: str, status: int, printed: str, place: Path) -> None:
     assert status in (0, 2), f"{label}: exit {status}\n{printed[-3000:]}"
     assert "Traceback" not in printed, f"{label}\n{printed[-3000:]}"
     if status == 2:
-        assert str(place) in printed, f"{label}: the error does not name {place}\n{printed[-2000:]}"
+        lines = printed.splitlines()
+        located = [line for line in lines if line.startswith("mtdialog: error:")]
+        if located:
+            assert len(located) == 1, f"{label}: {len(located)} error lines\n{printed[-2000:]}"
+        else:  # data validate: a report of located problems that ends INVALID
+            located = [line for line in lines if line.startswith(str(place))]
+            assert located and "INVALID" in printed, f"{label}: no located error\n{printed[-2000:]}"
+        assert str(place) in located[0], f"{label}: the error does not name {place}\n{printed[-2000:]}"
     OUTCOMES["clean errors" if status == 2 else "acceptances"] += 1
 
 

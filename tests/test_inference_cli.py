@@ -21,6 +21,7 @@ from mtdialog.baselines.run import run_corpus_baselines, scores_by_task
 from mtdialog.data.native import Corpus, CorpusWriter, KBEntry
 from mtdialog.data.schema import Session
 from mtdialog.evaluation import combined_score
+from mtdialog.metrics.discourse import discourse_scores
 from mtdialog.pipeline import DialoguePipeline
 from mtdialog.tasks import BUILTIN_TASKS as TASKS
 from mtdialog.tasks import get_task, get_tasks
@@ -253,9 +254,18 @@ def test_a_corpus_without_a_train_split_is_still_evaluated(checkpoint, corpus, t
             writer.add_session("test", session)
         for image in ("img4a", "img4b", "img5a", "img5b"):
             writer.add_image(image, corpus.image_path(image))
+    report, files = tmp_path / "scores.json", tmp_path / "files"
     assert mtdialog("evaluate", "--checkpoint", checkpoint, "--corpus", root, "--tasks", "discourse",
-                    "--convention", "lenient") == 0
+                    "--convention", "lenient", "--json", report, "--predictions-dir", files) == 0
     out, err = capsys.readouterr()
+    # the lenient scores are those of the files it wrote, scored by the metric itself
+    pred = [s.annotations.discourse for s in Corpus.from_file(files / "discourse.pred.jsonl", images="ignore")
+            .sessions("input")]
+    gold = list(corpus.sessions("test"))
+    expected = discourse_scores(pred, [s.annotations.discourse for s in gold], [len(s.edus()) for s in gold],
+                                "lenient")
+    scores = json.loads(report.read_text(encoding="utf-8"))["scores"]["mtdialog"]["discourse"]
+    assert scores == pytest.approx(expected)
     assert f"baselines left out: they are fitted on the train split, which {root} lacks (has: test)" in err
     assert "Table 8: discourse parsing (test, 2 examples)" in out and "mtdialog" in out
     assert "num_beams" not in out.splitlines()[0]  # nothing generated

@@ -132,3 +132,51 @@ def test_merge_joins_corpora_and_refuses_what_would_clash(split_files, tmp_path,
     assert main(["data", "merge", str(a), str(a), str(tmp_path / "twice")]) == 2
     assert "session_id: session id 'd0' is also in" in capsys.readouterr().err
     assert not (tmp_path / "twice").exists()
+
+
+def test_merge_refuses_kb_entries_and_images_that_differ(tmp_path, capsys):
+    from native_corpus import write_corpus as write_native
+
+    a = write_native(tmp_path / "a")
+    b = write_native(tmp_path / "b", {"train": []})  # no sessions; the same KB and images
+    assert main(["data", "merge", str(a), str(b), str(tmp_path / "same")]) == 0  # identical copies kept once
+    capsys.readouterr()
+    kb = (b / "kb.jsonl").read_text(encoding="utf-8").replace('"', "'", 0)
+    (b / "kb.jsonl").write_text(kb.replace("洗衣机", "冰箱", 1), encoding="utf-8")
+    assert main(["data", "merge", str(a), str(b), str(tmp_path / "kb")]) == 2
+    assert f"{b / 'kb.jsonl'}: product_id: product 'p1' has another KB entry in {a / 'kb.jsonl'}" in \
+        capsys.readouterr().err
+    (b / "kb.jsonl").write_text(kb, encoding="utf-8")
+    image = next((b / "images").iterdir())
+    image.write_bytes((a / "images" / "img2.png").read_bytes() if image.name != "img2.png"
+                      else (a / "images" / "img3.png").read_bytes())
+    assert main(["data", "merge", str(a), str(b), str(tmp_path / "img")]) == 2
+    assert f"{image}: image: image '{image.stem}' differs from the file of that id in" in capsys.readouterr().err
+
+
+def test_a_split_without_image_files_is_added_beside_a_backup_left_alone(tmp_path, capsys):
+    tsv = "s{k}\txjd\tnull\t{text}\t0\ns{k}\txjd\tnull\t0123456789abcdef0123456789abcdef.jpg\t0\ns{k}\txjd\tnull\t好的\t1\n"
+    (tmp_path / "a.tsv").write_text(tsv.format(k=1, text="有色差"), encoding="utf-8")
+    (tmp_path / "b.tsv").write_text(tsv.format(k=2, text="坏了"), encoding="utf-8")
+    corpus = tmp_path / "c"
+    (tmp_path / "c.old").mkdir()
+    (tmp_path / "c.old" / "mine.txt").write_text("a backup", encoding="utf-8")
+    assert main(["data", "convert", str(tmp_path / "a.tsv"), str(corpus), "--from", "jddc20-tsv", "--to",
+                 "native"]) == 0
+    assert main(["data", "convert", str(tmp_path / "b.tsv"), str(corpus), "--from", "jddc20-tsv", "--to", "native",
+                 "--split", "test"]) == 2  # its images have no file
+    assert "has no file" in capsys.readouterr().err
+    assert main(["data", "convert", str(tmp_path / "b.tsv"), str(corpus), "--from", "jddc20-tsv", "--to", "native",
+                 "--split", "test", "--allow-missing-images"]) == 0
+    assert Corpus(corpus, images="ignore").splits == ["train", "test"]
+    assert (tmp_path / "c.old" / "mine.txt").read_text(encoding="utf-8") == "a backup"  # untouched
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("c")) == ["c", "c.old"]  # nothing left over
+
+
+def test_self_links_are_gold_links_no_parser_predicts():
+    gold = [Relation(0, 1, "Q"), Relation(2, 2, "Odd")]  # EDU 2 only links to itself
+    pred = [Relation(0, 1, "Q"), Relation(1, 2, "Q")]
+    strict = discourse_scores([pred], [gold], [3])  # y0 root, y1 <- 0, y2 <- 2: 3 gold, 2 right of 3 predicted
+    assert strict["link_f1"] == pytest.approx(100 * 2 / 3)
+    lenient = discourse_scores([pred], [gold], [3], "lenient")  # EDU 2 is left to the system
+    assert lenient["link_f1"] == pytest.approx(100.0)

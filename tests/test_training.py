@@ -227,6 +227,18 @@ def test_early_stopping_ends_the_run_when_validation_stops_improving(tmp_path, t
     assert json.loads((tmp_path / "best" / "checkpoint.json").read_text())["step"] == 4
 
 
+def test_early_stopping_counts_evaluations_across_a_resume(tmp_path, tokenizer):
+    first = trainer(make_recipe(tmp_path, steps=6, eval_every=2, save_every=0, early_stopping=2), tokenizer,
+                    fake_scores([1, 5, 4]))  # best at 4; one evaluation without improvement so far
+    first.fit()
+    again = trainer(make_recipe(tmp_path, steps=20, eval_every=2, save_every=0, early_stopping=2), tokenizer,
+                    fake_scores([3] * 10))
+    again.resume(tmp_path)
+    assert again.evals_since_best == 1
+    summary = again.fit()
+    assert summary["steps"] == 8 and summary["stopped_early"] and summary["best"]["step"] == 4
+
+
 def test_loss_weight_zero_leaves_that_head_untouched(tmp_path, tokenizer):
     recipe = make_recipe(tmp_path, steps=4, weight_decay=0.0)
     recipe.tasks["summary"].weight = 0.0

@@ -73,11 +73,14 @@ def _run_one(args: argparse.Namespace, spec) -> int:
     if args.references:
         task.write_references(run.examples, args.references)
         _log(f"wrote {len(run.examples)} {task.name} references to {args.references}")
+    conventions = task.stated_conventions({"convention": args.convention})
     if args.json:
         print(json.dumps({"baseline": spec.name, "task": task.name, "split": args.split,
-                          "examples": len(run.examples), "scores": run.scores}, ensure_ascii=False, indent=2))
+                          "examples": len(run.examples), "scores": run.scores, "conventions": conventions},
+                         ensure_ascii=False, indent=2))
     elif args.score:
-        print(task.table({spec.method: run.scores}, note=f"{args.split}, {len(run.examples)} examples"))
+        print("\n".join([task.table({spec.method: run.scores}, note=f"{args.split}, {len(run.examples)} examples"),
+                         *(f"  {c}" for c in conventions)]))
     return 0
 
 
@@ -89,13 +92,14 @@ def _run_all(args: argparse.Namespace) -> int:
                                 options={"convention": args.convention}, log=_log)
     scores = scores_by_task(runs)
     examples = {r.spec.task.name: len(r.examples) for r in runs}
+    conventions = {task: get_task(task).stated_conventions({"convention": args.convention}) for task in scores}
     if args.json:
         print(json.dumps({
-            "split": args.split, "scores": scores, "examples": examples,
+            "split": args.split, "scores": scores, "examples": examples, "conventions": conventions,
             "seconds": {r.spec.name: {"fit": round(r.fit_seconds, 3), "predict": round(r.predict_seconds, 3)}
                         for r in runs},
         }, ensure_ascii=False, indent=2))
         return 0
-    print("\n\n".join(get_task(task).table(rows, note=f"{args.split}, {examples[task]} examples")
-                      for task, rows in scores.items()))
+    print("\n\n".join("\n".join([get_task(task).table(rows, note=f"{args.split}, {examples[task]} examples"),
+                                  *(f"  {c}" for c in conventions[task])]) for task, rows in scores.items()))
     return 0

@@ -39,7 +39,7 @@ def run_baseline(spec: BaselineSpec, train: Sequence[Session], evaluation: Seque
     examples = list(spec.task.all_examples(evaluation))
     predictions = model.predict(examples)
     done = time.perf_counter()
-    scores = spec.task.score(predictions, examples, **(options or {})) if scored else None
+    scores = spec.task.scores(predictions, examples, options) if scored else None
     return BaselineRun(spec, examples, predictions, scores, fitted - start, done - fitted)
 
 

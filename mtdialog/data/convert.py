@@ -87,7 +87,8 @@ def convert(source: Path, output: Path, from_format: str, to_format: str, *, spl
     return result
 
 
-def _into_existing(source: Path, corpus_dir: Path, from_format: str, *, split: str | None, **options) -> Conversion:
+def _into_existing(source: Path, corpus_dir: Path, from_format: str, *, split: str | None, name: str | None,
+                   **options) -> Conversion:
     """Convert ``source`` into a new ``split`` of the corpus at ``corpus_dir``."""
     from mtdialog.data.merge import add_split
 
@@ -100,7 +101,8 @@ def _into_existing(source: Path, corpus_dir: Path, from_format: str, *, split: s
         nonlocal result
         result = convert(source, directory, from_format, "native", split=split, **options)
 
-    joined = add_split(corpus_dir, split, write)
+    joined = add_split(corpus_dir, split, write, name=name, skip_invalid=options["skip_invalid"],
+                       allow_missing_images=options["allow_missing_images"])
     counts = ", ".join(f"{s} {n}" for s, n in joined.counts.items())
     result.notes.append(f"added the {split} split to the existing corpus {corpus_dir} (now {counts})")
     return result

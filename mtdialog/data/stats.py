@@ -1,7 +1,7 @@
 """Corpus statistics in the layout of the JDDC 2.1 paper, from one streaming pass over the sessions.
 
 - Table 2: per split and shop (the shops the split has, JDDC's ``xjd`` and ``fx`` first, then
-  ``all``; a corpus of one shop shows ``all`` only): dialogues, utterances (turns), images (image
+  ``all``; a split of one shop that is not JDDC's shows ``all`` only): dialogues, utterances (turns), images (image
   occurrences), their averages per dialogue, and the average utterance length in characters (over
   turns with text).
 - Table 3: per split, the discourse-annotated dialogues, their turns, EDUs and relations, and how many
@@ -116,7 +116,7 @@ class CorpusStats:
 
     def shops(self, split: str) -> list[str]:
         """The Table 2 columns of ``split``: its shops (JDDC's first) and ``all``, or ``all`` alone for
-        a split of one shop."""
+        a split of one shop that is not JDDC's (``other``, of a converted corpus)."""
         found = [shop for shop in self.dialogues[split] if shop != ALL]
         ordered = [s for s in JDDC_SHOPS if s in found] + sorted(s for s in found if s not in JDDC_SHOPS)
         return ordered + [ALL] if len(ordered) > 1 or set(ordered) & set(JDDC_SHOPS) else [ALL]

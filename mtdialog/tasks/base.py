@@ -86,6 +86,17 @@ class SessionExample:
         return self.session.turns
 
 
+def _accepted(method: Callable[..., Any], options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The keyword ``options`` that ``method`` takes (all of them when it takes ``**options``)."""
+    import inspect
+
+    parameters = inspect.signature(method).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return dict(options or {})
+    names = {p.name for p in parameters if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    return {k: v for k, v in (options or {}).items() if k in names}
+
+
 def one_line(text: str) -> str:
     """``text`` with every line break replaced by a space, so that one example is one line of a file."""
     return _LINE_BREAKS.sub(" ", text)
@@ -212,6 +223,16 @@ class Task(ABC):
     def conventions(self, **options: Any) -> list[str]:
         """How the metrics are computed, as reports state it."""
         return []
+
+    def scores(self, predictions: Sequence[Any], examples: Sequence[Any],
+               options: Mapping[str, Any] | None = None) -> dict[str, float]:
+        """``score`` with those of the scoring ``options`` it takes (a task of one's own written as
+        ``score(predictions, examples)`` gets none)."""
+        return self.score(predictions, examples, **_accepted(self.score, options))
+
+    def stated_conventions(self, options: Mapping[str, Any] | None = None) -> list[str]:
+        """``conventions`` with those of the scoring ``options`` it takes."""
+        return self.conventions(**_accepted(self.conventions, options))
 
     def table(self, rows: Mapping[str, Mapping[str, float]], *, note: str = "") -> str:
         """Rows of scores (a model, baselines) in this task's table layout."""

@@ -94,8 +94,8 @@ class DiscourseTask(Task):
             heads: list[list[tuple[int, int]]] = [[] for _ in spans]
             for r in parse_links(example.relations):
                 if r.type not in ids:
-                    raise DataError(f"label {r.type!r} is not in the model's label set",
-                                    field=f"{example.session.session_id}: {self.annotation}.relations")
+                    raise DataError(f"label {r.type!r} (of the link {r.x} -> {r.y}) is not in the model's label set",
+                                    field=f"{example.session.session_id}: {self.annotation}")
                 heads[r.y].append((r.x + 1, ids[r.type]))
             item["heads"] = heads
         return item

@@ -133,6 +133,7 @@ class Trainer:
                         for i, task in enumerate(self.tasks)}
         self.step = 0
         self.best: dict[str, Any] | None = None
+        self.evals_since_best = 0  # evaluations since the best one (training.early_stopping)
         self.meter = LossMeter(self.tasks, acc.device)
         self.log = RunLog(acc, self.out / "log.jsonl")
         self._trace = None  # with training.trace_data: this process's file of example ids per batch
@@ -223,17 +224,17 @@ class Trainer:
         return results
 
     def _stale(self) -> bool:
-        """Whether ``training.early_stopping`` evaluations have passed since the best one (the run then
-        stops: the validation score has stopped improving)."""
-        t = self.recipe.training
-        return bool(t.early_stopping and t.eval_every and self.best is not None
-                    and self.step - self.best["step"] >= t.early_stopping * t.eval_every)
+        """Whether ``training.early_stopping`` evaluations in a row were no better than the best (the run
+        then stops: the validation score has stopped improving)."""
+        patience = self.recipe.training.early_stopping
+        return bool(patience and self.evals_since_best >= patience)
 
     def _evaluate_and_keep_best(self) -> None:
         results = self.evaluate()
         score = combined_score(results)
+        self.evals_since_best += 1
         if self.best is None or score > self.best["score"]:
-            self.best = {"step": self.step, "score": score, "results": results}
+            self.best, self.evals_since_best = {"step": self.step, "score": score, "results": results}, 0
             ckpt.save_pretrained_dir(self.accelerator, self.model, self.tokenizer, self.out / "best", self.best)
 
     # --------------------------------------------------------------------------------- checkpoints
@@ -241,7 +242,8 @@ class Trainer:
         """What the loop itself adds to the accelerator's state (JSON-able)."""
         return {"step": self.step, "sampler": self.sampler.state_dict(),
                 "streams": {task: s.state_dict() for task, s in self.streams.items()},
-                "best": self.best, "world_size": self.accelerator.num_processes,
+                "best": self.best, "evals_since_best": self.evals_since_best,
+                "world_size": self.accelerator.num_processes,
                 "recipe": self.recipe.to_dict()}
 
     def save_last(self) -> None:
@@ -257,6 +259,7 @@ class Trainer:
                 raise ConfigError(f"the saved state has no stream for task {task!r}", path=str(path))
             stream.load_state_dict(state["streams"][task])
         self.best = state["best"]
+        self.evals_since_best = int(state.get("evals_since_best", 0))
         self.log.truncate_after(self.step)
 
     # ----------------------------------------------------------------------------------------- run

@@ -152,6 +152,7 @@ class EvalSection:
     max_sessions: int | None = field(default=None, metadata=_range(1, BIG))
     num_beams: int = field(default=1, metadata=_range(1, 64))
     batch_size: int = field(default=16, metadata=_range(1, 65536))
+    convention: Literal["strict", "lenient"] = "strict"  # how discourse parsing is scored (docs/metrics.md)
 
 
 @dataclass
@@ -339,6 +340,8 @@ def _check(recipe: Recipe) -> None:
                 raise _fail(f"sampling.weights.{task}", "missing weight for this task")
         if any(w < 0 for w in s.weights.values()) or sum(s.weights.values()) <= 0:
             raise _fail("sampling.weights", "weights must be non-negative with a positive sum")
+    if recipe.training.early_stopping and not recipe.training.eval_every:
+        raise _fail("training.early_stopping", "needs evaluations (training.eval_every > 0) to stop on")
     lengths = {name: getattr(recipe.model, name, None) for name in ("max_source_length", "max_kb_tokens",
                                                                     "max_turn_tokens")}
     try:
@@ -394,6 +397,8 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[tuple[str, Any]]) -
     drops one; ``sampling.weights`` then follows the tasks that are left, so one override trains a
     subset of a recipe's tasks."""
     overrides = list(overrides)
+    if isinstance(raw.get("tasks"), list) and any(k.startswith("tasks.") for k, _ in overrides):
+        raw["tasks"] = select_tasks(None, raw["tasks"], field="tasks")  # so that tasks.x=... has a mapping
     for key, value in overrides:
         if key == "tasks" and isinstance(value, list):
             value = select_tasks(raw.get("tasks"), value, field="tasks", path=OVERRIDE_SOURCE)

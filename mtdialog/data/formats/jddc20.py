@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mtdialog.data.formats import iter_records, load_json_array
@@ -246,6 +246,7 @@ class Question:
     product_id: str | None
     context: list[Turn]
     question: Turn
+    record: int = 0  # its index in the file (errors name it)
 
     def to_session(self) -> Session:
         """The dialogue with the question as its last turn (``meta["jddc20"]["question_id"]``)."""
@@ -297,7 +298,8 @@ def read_questions(path: str | Path, *, skip_invalid: bool = False, report: Skip
     seen: dict[str | int, int] = {}
 
     def build(record: object, index: int) -> Question:
-        question = _question(record)
+        question = replace(_question(record), record=index)
+        question.to_session().check_size()
         if question.id in seen:
             raise DataError(f"duplicate Id {question.id!r} (first at record {seen[question.id]})", field="Id")
         seen[question.id] = index

@@ -7,8 +7,9 @@ Mapping onto :class:`Session` (``meta["stac"]`` keeps what the session itself ca
 - each EDU becomes one turn with its text, so EDU indices carry over unchanged; an EDU with an
   ``"image"`` key (as :func:`write` marks image EDUs) becomes an image-only turn;
 - speakers: each turn keeps its speaker's name (``Turn.name``). Roles come from ``roles`` (``{name:
-  "Q" | "A"}``, ``data convert --roles``) for a customer-service corpus; without it the dialogue is
-  not one of customers and agents (``Session.roles == "other"``, so the response task leaves it out)
+  "Q" | "A"}``, ``data convert --roles``) for a customer-service corpus, or from the names when they
+  are ``Q`` and ``A`` themselves (as the writer writes a customer-service session); otherwise the
+  dialogue is not one of customers and agents (``Session.roles == "other"``, so the response task leaves it out)
   and the speakers, ranked by first appearance, alternate ``Q``, ``A``, ``Q``... (in a multi-party
   dialogue each person keeps one role throughout);
 - every relation becomes ``annotations.discourse`` as annotated, with its original label (labels are
@@ -35,6 +36,7 @@ from mtdialog.data.formats import OTHER_SHOP, iter_records, load_json_array
 from mtdialog.data.schema import (
     ROLES,
     ROOT,
+    SPEAKERS,
     Annotations,
     DataError,
     Relation,
@@ -130,8 +132,10 @@ def _session(record: Any, session_id: str, roles: Mapping[str, str] | None = Non
         turns.append(turn)
         names.append(name)
         edu_fields.append(extra)
+    if roles is None and set(names) <= set(SPEAKERS):  # as the writer writes a native session's roles
+        roles = {role: role for role in SPEAKERS}
     for turn, name, role in zip(turns, names, _roles(names, roles)):
-        turn.speaker, turn.name = role, name
+        turn.speaker, turn.name = role, None if name == role and name in SPEAKERS else name
     raw_relations = [_relation(r, k, len(turns)) for k, r in enumerate(get_field(record, "relations", list, ""))]
     relations = _relations(raw_relations)
 
