@@ -23,6 +23,7 @@ from mtdialog.metrics.cli import add_convention_argument
 
 FORMATS = ("auto", "native", "jddc20-questions")
 MISSING_IMAGES = ("error", "placeholder")
+DTYPES = ("float32", "bfloat16")
 
 _PREDICT_EPILOG = """\
 output (native input): one JSON object per session, in input order:
@@ -125,12 +126,17 @@ def _model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--missing-images", choices=MISSING_IMAGES, default="error",
                    help="an image without a readable file: an error (default), or a placeholder image "
                         "(grey with a red cross; the images are listed on stderr)")
+    p.add_argument("--dtype", choices=DTYPES, default="float32",
+                   help="weights and activations: float32 (default) or bfloat16 (about half the memory; "
+                        "faster on CPUs with AMX or AVX512-BF16 and on GPUs; see benchmarks/bench_inference.py)")
 
 
 # ------------------------------------------------------------------------------------- checkpoint
-def load_model(path: Path):
+def load_model(path: Path, dtype: str = "float32"):
     """``(model, tokenizer)`` of a checkpoint directory (a LoRA adapter is merged into its base), every
-    file verified against its checksums and the tokenizer checked against the model."""
+    file verified against its checksums and the tokenizer checked against the model; the model in
+    eval mode with ``dtype`` weights."""
+    import torch
     from transformers.utils import logging
 
     from mtdialog.models import MTDialogModel
@@ -154,7 +160,7 @@ def load_model(path: Path):
     finally:
         if bars:
             logging.enable_progress_bar()
-    return model.eval(), tokenizer
+    return model.to(getattr(torch, dtype)).eval(), tokenizer
 
 
 # ------------------------------------------------------------------------------------------ input
@@ -203,7 +209,7 @@ def predict_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -
     tasks = args.tasks
     if fmt == "jddc20-questions" and tasks not in (None, ["response"]):
         parser.error("JDDC 2.0 questions are answered with the response task only")
-    model, tokenizer = load_model(args.checkpoint)
+    model, tokenizer = load_model(args.checkpoint, args.dtype)
     unknown = [t for t in tasks or () if t not in model.config.tasks]
     if unknown:
         parser.error(f"the checkpoint does not answer {', '.join(unknown)} (its tasks: {', '.join(model.config.tasks)})")
@@ -278,7 +284,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     if args.json is not None:
         check_output(args.json)
     corpus = Corpus(args.corpus, images="check" if args.missing_images == "error" else "placeholder")
-    model, tokenizer = load_model(args.checkpoint)
+    model, tokenizer = load_model(args.checkpoint, args.dtype)
     evaluation, predictions, examples = evaluate_split(
         model, tokenizer, corpus, args.split, checkpoint=args.checkpoint, tasks=args.tasks,
         max_sessions=args.max_sessions, num_beams=args.num_beams, batch_size=args.batch_size,

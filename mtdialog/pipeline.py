@@ -33,6 +33,7 @@ from mtdialog.fileio import write_checksums
 from mtdialog.models import MTDialogModel
 from mtdialog.models.processing import MTDialogProcessor
 from mtdialog.models.tokenization import load_checkpoint_tokenizer
+from mtdialog.shared_encoding import SharedEncoding, to_model
 from mtdialog.tasks import Task, get_task, get_tasks
 
 
@@ -108,6 +109,7 @@ class DialoguePipeline:
         self.processor = MTDialogProcessor(tokenizer, model.config, kb=kb, image_loader=loader)
         self.num_beams, self.batch_size = num_beams, batch_size
         self.generate_kwargs = dict(generate_kwargs or {})
+        self.encoding: SharedEncoding | None = None  # the last call's shared encoder work
 
     @classmethod
     def from_pretrained(cls, path: str | Path, images: Any = None, **kwargs: Any) -> DialoguePipeline:
@@ -138,12 +140,13 @@ class DialoguePipeline:
         single = isinstance(sessions, Session)
         sessions = [sessions] if single else list(sessions)
         records: list[dict[str, Any]] = [{} for _ in sessions]
-        for task in self._with_requirements(tasks):
-            per_session = [task.session_examples(s, record) if task.applies_to(s) else []
-                           for s, record in zip(sessions, records)]
-            values = iter(self._run(task, [ex for exs in per_session for ex in exs], answers=True))
-            for record, examples in zip(records, per_session):
-                task.answer(record, [(ex, next(values)) for ex in examples])
+        with self._inference():
+            for task in self._with_requirements(tasks):
+                per_session = [task.session_examples(s, record) if task.applies_to(s) else []
+                               for s, record in zip(sessions, records)]
+                values = iter(self._run(task, [ex for exs in per_session for ex in exs], answers=True))
+                for record, examples in zip(records, per_session):
+                    task.answer(record, [(ex, next(values)) for ex in examples])
         out = [SessionPrediction(s.session_id, record) for s, record in zip(sessions, records)]
         return out[0] if single else out
 
@@ -165,41 +168,49 @@ class DialoguePipeline:
         """Predictions for the examples each task enumerates (``Task.examples``), per task, in that order."""
         sessions = list(sessions)
         chosen = get_tasks(tasks if tasks is not None else self.model.config.tasks)
-        return {task.name: self.predict_examples(task, list(task.all_examples(sessions))) for task in chosen}
+        with self._inference():
+            return {task.name: self._run(task, list(task.all_examples(sessions)), answers=False) for task in chosen}
 
     # ------------------------------------------------------------------------------------ examples
     def predict_examples(self, task: str | Task, examples: Sequence) -> list:
         """One prediction per example of ``task`` (one of ``task.examples``), in order."""
-        return self._run(get_task(task), examples, answers=False)
+        with self._inference():
+            return self._run(get_task(task), examples, answers=False)
+
+    @contextmanager
+    def _inference(self) -> Iterator[SharedEncoding]:
+        """One call's context: the model in eval mode without gradients (its training mode back
+        afterwards), and the encoder work its tasks share (``self.encoding``, last call's kept)."""
+        self.encoding = SharedEncoding(self.model, self.processor, self.batch_size)
+        with evaluating(self.model), torch.no_grad():
+            yield self.encoding
 
     def _run(self, task: Task, examples: Sequence, *, answers: bool) -> list:
-        """``task.predict`` (or ``task.answers``) over ``examples`` in batches; the model runs in eval mode
-        without gradients, and gets its training mode back afterwards."""
+        """``task.predict`` (or ``task.answers``) over ``examples`` in batches (inside :meth:`_inference`):
+        each batch gets the task's fields and the shared encoder outputs of its examples."""
         run = task.answers if answers else task.predict
         out: list = []
-        with evaluating(self.model), torch.no_grad():
-            for batch, chunk in self._batches(task, examples):
-                out += run(self.model, batch, chunk, self.processor, num_beams=self.num_beams,
-                           **self.generate_kwargs)
-        return out
-
-    def _batches(self, task: Task, examples: Sequence):
-        device = self.model.device
         for start in range(0, len(examples), self.batch_size):
             chunk = examples[start:start + self.batch_size]
-            batch = self.processor.collate([self.processor.encode(task, ex, with_targets=False) for ex in chunk])
-            yield {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}, chunk
+            items = [self.processor.encode(task, ex, with_targets=False, with_images=False) for ex in chunk]
+            batch = {"task": task.name, **to_model(task.collate(items), self.model),
+                     "encoder_outputs": self.encoding.outputs(items)}
+            out += run(self.model, batch, chunk, self.processor, num_beams=self.num_beams, **self.generate_kwargs)
+        return out
 
 
 @contextmanager
 def evaluating(model: torch.nn.Module) -> Iterator[None]:
-    """Eval mode inside the block, the previous mode after it."""
+    """Eval mode inside the block, the previous mode after it (a model already in eval mode is not
+    walked: ``eval()`` visits every module)."""
     was_training = model.training
-    model.eval()
+    if was_training:
+        model.eval()
     try:
         yield
     finally:
-        model.train(was_training)
+        if was_training:
+            model.train()
 
 
 __all__ = ["DialoguePipeline", "SessionPrediction", "evaluating"]

@@ -122,7 +122,10 @@ class PointerGenerator(nn.Module):
     KB's words, which a small decoder trained briefly cannot otherwise spell out.
 
     ``forward(states (B, T, H), vocab_logits (B, T, V), memory (B, M, H), token_ids (B, M),
-    copyable (B, M))`` returns log-probabilities ``(B, T, V)`` (valid as logits for ``generate``).
+    copyable (B, M), keys (B, M, H) | None)`` returns float32 log-probabilities ``(B, T, V)`` (valid as
+    logits for ``generate``). ``keys`` are the memory's copy keys (``key(memory)``), which ``generate``
+    computes once per call rather than at every step. Attention and the copy distribution are summed
+    in float32 whatever the model's dtype (bf16 autocast or weights).
     """
 
     def __init__(self, hidden: int):
@@ -132,11 +135,12 @@ class PointerGenerator(nn.Module):
         self.gate = nn.Linear(2 * hidden, 1)
 
     def forward(self, states: torch.Tensor, vocab_logits: torch.Tensor, memory: torch.Tensor,
-                token_ids: torch.Tensor, copyable: torch.Tensor) -> torch.Tensor:
-        states, memory = states.float(), memory.float()
-        scores = self.query(states) @ self.key(memory).transpose(1, 2) / memory.shape[-1] ** 0.5
+                token_ids: torch.Tensor, copyable: torch.Tensor, keys: torch.Tensor | None = None) -> torch.Tensor:
+        keys = self.key(memory) if keys is None else keys
+        scores = (self.query(states) @ keys.transpose(1, 2)).float() / memory.shape[-1] ** 0.5
         attention = scores.masked_fill(~copyable[:, None, :], float("-inf")).softmax(-1).nan_to_num(0.0)
-        gate = torch.sigmoid(self.gate(torch.cat([states, attention @ memory], dim=-1)))
+        context = (attention.to(memory.dtype) @ memory).to(states.dtype)
+        gate = torch.sigmoid(self.gate(torch.cat([states, context], dim=-1)).float())
         gate = torch.where(copyable.any(-1)[:, None, None], gate, torch.ones_like(gate))  # nothing to copy
         copy = torch.zeros_like(vocab_logits, dtype=torch.float).scatter_add_(
             -1, token_ids[:, None, :].expand(-1, states.shape[1], -1), attention)

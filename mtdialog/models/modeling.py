@@ -254,7 +254,8 @@ class MTDialogModel(PreTrainedModel, GenerationMixin):
         states = self.decoder(self.get_input_embeddings()(decoder_input_ids), memory, mask, cache)
         logits = self.lm_head(states)
         if self.pointer is not None:
-            logits = self.pointer(states, logits, memory, *self._copy_source(encoder_outputs, input_ids, mask))
+            logits = self.pointer(states, logits, memory, *self._copy_source(encoder_outputs, input_ids, mask),
+                                  keys=getattr(encoder_outputs, "copy_keys", None))
         loss = None
         if labels is not None:
             loss = F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=-100,
@@ -275,13 +276,20 @@ class MTDialogModel(PreTrainedModel, GenerationMixin):
         """Generate for a collated batch of a generation task; returns token ids ``(B, T)`` after the
         prompt, ending in ``[EOS]`` and padded with ``[PAD]``.
 
-        The encoder runs once; ``generate`` then expands its memory for the beams. ``max_new_tokens``
+        The encoder runs once, or not at all when the batch carries its ``encoder_outputs``; the copy
+        mechanism's keys of the memory are projected once; ``generate`` then expands both for the beams. ``max_new_tokens``
         defaults to the task's target cap plus the end token.
         """
         task = batch["task"]
         if task not in self.config.task_prompts:
             raise ValueError(f"task {task!r} does not generate text")
-        encoder_outputs = self.encoder(**{k: batch[k] for k in ENCODER_INPUTS if batch.get(k) is not None})
+        encoder_outputs = batch.get("encoder_outputs")
+        if encoder_outputs is None:
+            encoder_outputs = self.encoder(**{k: batch[k] for k in ENCODER_INPUTS if batch.get(k) is not None})
+        else:  # given (shared by several tasks): a copy, since copy keys are added to it
+            encoder_outputs = DialogueEncoderOutput(**encoder_outputs)
+        if self.pointer is not None:  # the memory does not change while decoding: project its copy keys once
+            encoder_outputs["copy_keys"] = self.pointer.key(encoder_outputs.last_hidden_state)
         if max_new_tokens is None:
             max_new_tokens = get_task(task).max_length(self.config) + 1
         prompt = self.config.token_id(self.config.task_prompts[task])

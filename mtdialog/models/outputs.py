@@ -20,10 +20,13 @@ class DialogueEncoderOutput(BaseModelOutput):
         1 for memory slots holding a token, 0 for padding.
     token_ids (`torch.LongTensor` of shape `(batch_size, memory_length)`):
         The token id in each memory slot (what the decoder's copy mechanism copies).
+    copy_keys (`torch.FloatTensor` of shape `(batch_size, memory_length, hidden_size)`, *optional*):
+        The copy mechanism's keys of the memory, set by `generate_text` so that decoding steps reuse them.
     """
 
     attention_mask: torch.LongTensor | None = None
     token_ids: torch.LongTensor | None = None
+    copy_keys: torch.FloatTensor | None = None
 
 
 @dataclass

@@ -246,12 +246,16 @@ class MTDialogProcessor:
             raise DataError(e.message, field=f"{example.session.session_id}.{e.field}") from None
         return self.windows(example.session) if task.whole_session else self.recent(example.session, example.context)
 
-    def encode(self, task: str | Task, example: Any, *, with_targets: bool = True) -> dict[str, Any]:
-        """One item of ``task`` for ``example`` (one of ``task.examples``); without targets for prediction."""
+    def encode(self, task: str | Task, example: Any, *, with_targets: bool = True,
+               with_images: bool = True) -> dict[str, Any]:
+        """One item of ``task`` for ``example`` (one of ``task.examples``); without targets for prediction.
+        ``images`` lists the ids of its ``[IMG]`` slots; ``with_images=False`` leaves their tensors out
+        (for a caller that computes each image's features once: ``mtdialog.shared_encoding``)."""
         task = get_task(task)
         layout = self.layout(task, example)
         item: dict[str, Any] = {"task": task.name, "rows": layout.rows, "memory": layout.memory,
-                                "pad_token_id": self.pad, **self.image_inputs(layout.images)}
+                                "images": layout.images, "pad_token_id": self.pad,
+                                **(self.image_inputs(layout.images) if with_images else {})}
         item.update(task.encode(example, layout, self, with_targets=with_targets))
         return item
 
@@ -316,10 +320,15 @@ def collate(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
     task = get_task(items[0]["task"])
     if any(item["task"] != task.name for item in items):
         raise ValueError(f"a batch mixes tasks: {sorted({item['task'] for item in items})}")
+    return {"task": task.name, **collate_encoder(items), **task.collate(items)}
+
+
+def collate_encoder(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The encoder inputs of items (of any tasks): rows, image tensors, and each example's memory when
+    the first item is windowed (then every item must carry ``memory``)."""
     rows = [row for item in items for row in item["rows"]]
     input_ids = pad(rows, items[0]["pad_token_id"])
-    batch: dict[str, Any] = {"task": task.name, "input_ids": input_ids,
-                             "attention_mask": pad([[1] * len(r) for r in rows], 0)}
+    batch: dict[str, Any] = {"input_ids": input_ids, "attention_mask": pad([[1] * len(r) for r in rows], 0)}
     for key in ("pixel_values", "image_features"):
         tensors = [item[key] for item in items if key in item]
         if tensors:
@@ -328,7 +337,6 @@ def collate(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
         raise ValueError("a batch mixes pixel_values and cached image_features")
     if items[0]["memory"] is not None:
         batch.update(_memory(items, input_ids.shape[1]))
-    batch.update(task.collate(items))
     return batch
 
 
@@ -364,6 +372,7 @@ __all__ = [
     "Segment",
     "TaskDataset",
     "collate",
+    "collate_encoder",
     "owner_window",
     "plan_windows",
 ]
