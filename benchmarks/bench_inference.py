@@ -9,7 +9,7 @@ The first ``--sessions`` test sessions of the corpus, without their annotations,
 seconds. Compared runs are interleaved (A, B, B, A) and reported as ratios, since the machine's
 speed drifts. Encoder-side work counts text-encoder tokens (padding excluded) and images through the
 visual backbone. Stages are timed by wrapping the model's own methods: image loading
-(``processor.image_inputs``), the visual backbone (``VisualEncoder.features``), the text encoder
+(``processor.pixel_values``), the visual backbone (``VisualEncoder.features``), the text encoder
 (``DialogueEncoder.forward`` without the backbone inside it), generation (``generate``) and the rest
 (tokenisation, heads, batching). ``--against DIR`` runs the beams-1 and beams-4 latency in two
 processes per source tree (``PYTHONPATH=DIR``), in the order this, other, other, this.
@@ -46,7 +46,8 @@ class Stages:
         self.seconds: dict[str, float] = defaultdict(float)
         self.generated = 0
         model = pipe.model
-        self._wrap(pipe.processor, "image_inputs", "image loading")
+        loading = "pixel_values" if hasattr(pipe.processor, "pixel_values") else "image_inputs"  # other builds
+        self._wrap(pipe.processor, loading, "image loading")
         if model.encoder.vision is not None:
             self._wrap(model.encoder.vision, "features", "visual backbone")
         self._wrap(model.encoder, "forward", "text encoder", minus="visual backbone")

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from tqdm.auto import tqdm
@@ -25,6 +25,9 @@ from mtdialog.data.native import Corpus, KBEntry
 from mtdialog.data.schema import Session
 from mtdialog.errors import DataError
 from mtdialog.tasks import GenerationTask, get_task, get_tasks
+
+if TYPE_CHECKING:
+    from mtdialog.models.vision import FeatureCache
 
 #: Row name of the evaluated checkpoint in the tables and the JSON.
 MODEL_ROW = "mtdialog"
@@ -70,17 +73,18 @@ def predict_and_score(pipe, examples: Mapping[str, Sequence], *, progress: bool 
 
 def make_evaluate_fn(tokenizer, sessions: Sequence[Session], tasks: Sequence[str], *,
                      kb: Mapping[str, KBEntry], image_loader: ImageLoader | None, num_beams: int = 1,
-                     batch_size: int = 16, options: Mapping[str, Any] | None = None
-                     ) -> Callable[[torch.nn.Module], dict[str, dict[str, float]]]:
+                     batch_size: int = 16, options: Mapping[str, Any] | None = None,
+                     feature_cache: FeatureCache | None = None) -> Callable[[torch.nn.Module], dict[str, dict[str, float]]]:
     """``evaluate(model) -> {task: {metric: value}}`` over the examples of ``tasks`` in ``sessions``
-    (tasks without examples there are left out), scored with ``options``: the trainer's validation."""
+    (tasks without examples there are left out), scored with ``options``: the trainer's validation
+    (``feature_cache``: the run's cached image features, see ``DialoguePipeline``)."""
     from mtdialog.pipeline import DialoguePipeline
 
     examples = examples_by_task(sessions, tasks)
 
     def evaluate(model: torch.nn.Module) -> dict[str, dict[str, float]]:
         pipe = DialoguePipeline(model, tokenizer, image_loader, kb=dict(kb), num_beams=num_beams,
-                                batch_size=batch_size)
+                                batch_size=batch_size, feature_cache=feature_cache)
         return predict_and_score(pipe, examples, options=options)[1]
 
     return evaluate

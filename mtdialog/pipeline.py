@@ -33,6 +33,7 @@ from mtdialog.fileio import write_checksums
 from mtdialog.models import MTDialogModel
 from mtdialog.models.processing import MTDialogProcessor
 from mtdialog.models.tokenization import load_checkpoint_tokenizer
+from mtdialog.models.vision import FeatureCache
 from mtdialog.shared_encoding import SharedEncoding, to_model
 from mtdialog.tasks import Task, get_task, get_tasks
 
@@ -96,17 +97,20 @@ def _plain(value: Any) -> Any:
 class DialoguePipeline:
     """A model, its processor (tokenizer, KB, images) and how to decode.
 
-    ``images``: an image directory, a ``Corpus`` or any ``image_loader`` (``mtdialog.data.images``).
+    ``images``: an image directory, a ``Corpus`` or any ``image_loader`` (``mtdialog.data.images``);
+    ``feature_cache``: a frozen backbone's cached features (``MTDialogModel.feature_cache``), read
+    instead of running the backbone on the images it holds.
     ``num_beams`` and ``generate_kwargs`` (e.g. ``{"no_repeat_ngram_size": 3}``) go to ``generate``;
     ``batch_size`` examples run at a time.
     """
 
     def __init__(self, model: MTDialogModel, tokenizer: PreTrainedTokenizerBase, images: Any = None, *,
                  kb: dict[str, KBEntry] | None = None, num_beams: int = 4, batch_size: int = 8,
-                 generate_kwargs: dict[str, Any] | None = None):
+                 generate_kwargs: dict[str, Any] | None = None, feature_cache: FeatureCache | None = None):
         loader: ImageLoader | None = images if callable(images) or images is None else image_loader(images)
         self.model, self.tokenizer = model, tokenizer
-        self.processor = MTDialogProcessor(tokenizer, model.config, kb=kb, image_loader=loader)
+        self.processor = MTDialogProcessor(tokenizer, model.config, kb=kb, image_loader=loader,
+                                           feature_cache=feature_cache)
         self.num_beams, self.batch_size = num_beams, batch_size
         self.generate_kwargs = dict(generate_kwargs or {})
         self.encoding: SharedEncoding | None = None  # the last call's shared encoder work

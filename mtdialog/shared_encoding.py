@@ -4,7 +4,7 @@ The tasks of a session often read the same encoder input: the rewritability and 
 turn, the discourse and the summary of a session (its windows), an image's category and its turn's
 rewritability. :class:`SharedEncoding` runs the dialogue encoder once per distinct input (its token
 rows, memory layout and images) and the visual backbone once per distinct image (or reads the frozen
-backbone's feature cache), and hands each task's batch the encoder outputs it needs. It lives for one
+backbone's feature cache, where the processor has one), and hands each task's batch the encoder outputs it needs. It lives for one
 :class:`~mtdialog.pipeline.DialoguePipeline` call; ``tokens`` and ``images`` count the work it did.
 """
 
@@ -38,8 +38,7 @@ def to_model(batch: dict[str, Any], model: torch.nn.Module) -> dict[str, Any]:
 class SharedEncoding:
     """Encoder outputs by encoder input, computed on first request (``batch_size`` inputs at a time).
 
-    ``tokens``: text-encoder tokens run (padding excluded); ``images``: images through the backbone
-    (or read from the feature cache).
+    ``tokens``: text-encoder tokens run (padding excluded); ``images``: images through the backbone.
     """
 
     def __init__(self, model: torch.nn.Module, processor: MTDialogProcessor, batch_size: int):
@@ -80,14 +79,15 @@ class SharedEncoding:
 
     def image_features(self, image_ids: Sequence[str]) -> torch.Tensor:
         """Backbone features ``(N, T, F)`` of ``image_ids``; each distinct image is computed once."""
-        vision = self.model.encoder.vision
+        vision, cache = self.model.encoder.vision, self.processor.feature_cache
         missing = list(dict.fromkeys(i for i in image_ids if i not in self._features))
+        if cache is not None:  # a frozen backbone's features computed before (in training: validation)
+            self._features.update((i, cache.get(i).to(self.model.device, self.model.dtype)) for i in missing if i in cache)
+            missing = [i for i in missing if i not in self._features]
         for start in range(0, len(missing), self.batch_size):
             chunk = missing[start:start + self.batch_size]
-            inputs = to_model(self.processor.image_inputs(chunk), self.model)
-            features = inputs.get("image_features")
-            features = vision.features(inputs["pixel_values"]) if features is None else features
-            self._features.update(zip(chunk, features))
+            pixels = self.processor.pixel_values(chunk).to(self.model.device, self.model.dtype)
+            self._features.update(zip(chunk, vision.features(pixels)))
             self.images += len(chunk)
         if not image_ids:
             return vision.no_features()

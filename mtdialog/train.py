@@ -110,6 +110,7 @@ def run(config: Path | None, overrides: list[str], resume: Path | None = None) -
     """Build everything the recipe names and train; returns the run summary."""
     from accelerate.utils import set_seed
 
+    from mtdialog.cache import cache_dir
     from mtdialog.data.images import image_loader
     from mtdialog.evaluation import make_evaluate_fn
     from mtdialog.models import MTDialogProcessor, TaskDataset, build_model_and_tokenizer
@@ -134,13 +135,18 @@ def run(config: Path | None, overrides: list[str], resume: Path | None = None) -
                               num_processes=accelerator.num_processes)
     kb, images = corpus.kb(), image_loader(corpus)
     train_sessions = list(corpus.sessions(recipe.data.train_split))
+    valid = list(corpus.sessions(recipe.data.valid_split))[: recipe.eval.max_sessions] if t.eval_every else []
     cache = None
-    if recipe.data.feature_cache:
-        cache = model.feature_cache(Path(t.output_dir) / "features" / corpus.image_fingerprint())
+    if recipe.data.feature_cache:  # shared by every run on these images: computed once
+        with accelerator.main_process_first():
+            cache = model.feature_cache(cache_dir("features") / corpus.image_fingerprint(), corpus.image_index)
     if cache is not None:
+        needed = {i for s in train_sessions + valid for i in s.image_ids()}
         with accelerator.main_process_first():  # the main process computes the frozen image features
-            cache.ensure((i for s in train_sessions for i in s.image_ids()), images,
-                         progress=accelerator.is_main_process)
+            computed = cache.ensure(needed, images, progress=accelerator.is_main_process)
+        if accelerator.is_main_process:
+            print(f"mtdialog.train: image features: {computed} computed, {len(needed) - computed} reused "
+                  f"({cache.dir})", file=sys.stderr)
     processor = MTDialogProcessor(tokenizer, model.config, kb=kb, image_loader=images, feature_cache=cache)
     datasets = {task: TaskDataset(task, processor, sessions=train_sessions) for task in recipe.tasks}
     for task in get_tasks(recipe.tasks):
@@ -149,10 +155,9 @@ def run(config: Path | None, overrides: list[str], resume: Path | None = None) -
                   "a customer and an agent (roles: other)", file=sys.stderr)
     evaluate_fn = None
     if t.eval_every:
-        valid = list(corpus.sessions(recipe.data.valid_split))[: recipe.eval.max_sessions]
         evaluate_fn = make_evaluate_fn(tokenizer, valid, list(recipe.tasks), kb=kb, image_loader=images,
                                        num_beams=recipe.eval.num_beams, batch_size=recipe.eval.batch_size,
-                                       options={"convention": recipe.eval.convention})
+                                       options={"convention": recipe.eval.convention}, feature_cache=cache)
     trainer = Trainer(recipe, model, tokenizer, datasets, processor.collate, evaluate_fn=evaluate_fn,
                       accelerator=accelerator)
     if resume is not None:

@@ -23,6 +23,15 @@ def _one_torch_thread():
     torch.set_num_threads(threads)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache(tmp_path_factory):
+    """The package's cache (image features, imported encoders) in a temporary directory, never the
+    user's; processes the tests start inherit it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MTDIALOG_CACHE", str(tmp_path_factory.mktemp("mtdialog-cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def synth_corpus(tmp_path_factory):
     """A small generated corpus (24 train, 3 valid sessions; 12 annotated)."""

@@ -7,6 +7,7 @@ Tiny real parts (``tiny_model``): a 1-layer BERT of width 32 built from a config
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import transformers
 from tiny_model import TINY_MODEL, build, make_batch, make_processor, session_record, write_corpus
 from transformers import AutoModel, BertConfig, BertModel
 
+from mtdialog.cache import cache_dir
 from mtdialog.compat import enable_activation_checkpointing
 from mtdialog.data.images import image_loader
 from mtdialog.data.native import Corpus
@@ -24,6 +26,7 @@ from mtdialog.errors import ConfigError
 from mtdialog.models import MTDialogModel, build_model_and_tokenizer
 from mtdialog.models.processing import TaskDataset
 from mtdialog.models.tokenization import build_char_tokenizer
+from mtdialog.models.vision import image_transform
 from mtdialog.tasks import BUILTIN_TASKS as TASKS
 from mtdialog.training.loop import checksum
 from mtdialog.training.recipe import load_recipe
@@ -243,7 +246,7 @@ def test_cached_features_equal_the_backbone_on_pixels(built, corpus, tmp_path):
     model, tokenizer = built
     model.train()  # the frozen backbone stays in eval mode: features do not depend on the batch
     assert not model.encoder.vision.backbone.training
-    cache = model.feature_cache(tmp_path)
+    cache = model.feature_cache(tmp_path, corpus.image_index)
     ids = [i for s in corpus.sessions("train") for i in s.image_ids()]
     assert cache.ensure(ids, image_loader(corpus)) == len(set(ids))
     assert cache.ensure(ids, image_loader(corpus)) == 0  # reused, not recomputed
@@ -368,22 +371,48 @@ def test_the_model_names_its_pretrained_parts(corpus):
     assert trainable.pretrained_parameter_prefixes() == ["encoder.vision.backbone."]
     text_only, _ = build(corpus, text_only=True)
     assert text_only.lora_modules_to_save == ["heads.rewritable", "heads.discourse", "heads.image_category"]
-    assert text_only.feature_cache("unused") is None
+    assert text_only.feature_cache("unused", []) is None
 
 
-def test_a_torn_feature_file_is_computed_again(built, corpus, tmp_path):
+def test_an_interrupted_feature_build_resumes_and_a_second_run_reuses_the_cache(built, corpus, tmp_path):
     model, _ = built
-    cache = model.feature_cache(tmp_path)
     ids = sorted({i for s in corpus.sessions("train") for i in s.image_ids()})
-    assert cache.ensure(ids, image_loader(corpus)) == len(ids)
-    good = cache.get(ids[0]).clone()
-    torn = cache.path(ids[0])
-    torn.write_bytes(torn.read_bytes()[:40])  # a run killed while writing (or a full disk)
-    fresh = model.feature_cache(tmp_path)
-    assert ids[0] not in fresh and ids[1] in fresh
-    assert fresh.ensure(ids, image_loader(corpus)) == 1
-    assert torch.allclose(fresh.get(ids[0]), good, atol=1e-5)  # computed alone, not in a batch of 8
-    assert not list(cache.dir.glob("*.partial"))  # every feature is renamed into place when written
+    load, seen = image_loader(corpus), []
+
+    def failing_after_four(image_id):
+        seen.append(image_id)
+        if len(seen) > 4:
+            raise OSError("disk went away")  # a run killed while computing
+        return load(image_id)
+
+    cache = model.feature_cache(tmp_path, corpus.image_index)
+    with pytest.raises(OSError):
+        cache.ensure(ids, failing_after_four, batch_size=2, workers=0)
+    again = model.feature_cache(tmp_path, corpus.image_index)  # the next run: the two batches done are kept
+    assert sum(i in again for i in ids) == 4
+    assert again.ensure(ids, load, batch_size=2, workers=1) == len(ids) - 4
+    reused = model.feature_cache(tmp_path, corpus.image_index)
+    assert reused.ensure(ids, load) == 0 and len(list(reused.dir.iterdir())) == 4  # ids, features, done, lock
+    alone = model.encoder.vision.features(torch.stack([image_transform(model.config)(load(ids[-1]))]))[0]
+    assert torch.allclose(reused.get(ids[-1]), alone, atol=1e-5)  # computed in a batch, equal to alone
+    other = model.feature_cache(tmp_path, [*corpus.image_index, "new-image"])  # other ids: a new array
+    assert all(i not in other for i in ids)
+
+
+def test_runs_share_image_features_until_the_images_change(built, tmp_path):
+    model, _ = built
+    corpus = write_corpus(tmp_path / "corpus")
+
+    def cache(corpus):
+        return model.feature_cache(cache_dir("features") / corpus.image_fingerprint(), corpus.image_index)
+
+    ids = sorted({i for s in corpus.sessions("train") for i in s.image_ids()})
+    first = cache(corpus)
+    assert first.ensure(ids, image_loader(corpus)) == len(ids)
+    assert cache(corpus).ensure(ids, image_loader(corpus)) == 0  # the next run reuses them
+    os.utime(corpus.images_dir / corpus.image_index[ids[0]], ns=(1, 1))  # an image rewritten
+    changed = cache(Corpus(corpus.root))
+    assert changed.dir != first.dir and changed.ensure(ids, image_loader(corpus)) == len(ids)
 
 
 def test_names_that_are_neither_local_nor_cached_are_one_line(corpus, tmp_path):

@@ -154,3 +154,13 @@ def test_a_missing_image_file_is_a_data_error(pipeline):
     record["turns"][1]["images"] = ["not-there"]
     with pytest.raises(DataError, match="not-there"):
         pipeline(Session.from_dict(record))
+
+
+def test_a_frozen_backbones_feature_cache_replaces_the_backbone_at_inference(pipeline, corpus, tmp_path):
+    sessions = [Session.from_dict(session_record(i, annotated=False)) for i in range(3)]
+    cache = pipeline.model.feature_cache(tmp_path, corpus.image_index)
+    assert cache.ensure([i for s in sessions for i in s.image_ids()], image_loader(corpus)) == 6
+    cached = DialoguePipeline(pipeline.model, pipeline.tokenizer, corpus.images_dir, kb=corpus.kb(), num_beams=2,
+                              feature_cache=cache)
+    assert records(cached(sessions)) == records(pipeline(sessions))
+    assert cached.encoding.images == 0 and pipeline.encoding.images == 6

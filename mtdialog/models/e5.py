@@ -60,14 +60,12 @@ import importlib.metadata
 import importlib.util
 import itertools
 import json
-import os
 import shutil
 import struct
 import sys
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +75,7 @@ from safetensors.torch import save_file
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
+from mtdialog.cache import cache_dir, exclusive
 from mtdialog.errors import ConfigError, DataError
 from mtdialog.fileio import into_new_dir, library_writes, sha256, verify_checksums, write_checksums
 
@@ -618,20 +617,7 @@ def import_text_encoder(spec: str, out: str | Path, *, trim_to: str | Path | Non
 def cache_root() -> Path:
     """Where ``pypi:`` text encoders are imported: ``$MTDIALOG_CACHE/text-encoders`` (default
     ``~/.cache/mtdialog/text-encoders``)."""
-    return Path(os.environ.get("MTDIALOG_CACHE") or Path.home() / ".cache" / "mtdialog").expanduser() / "text-encoders"
-
-
-@contextmanager
-def _exclusive(lock: Path) -> Iterator[None]:
-    """Hold ``lock`` (an advisory file lock): processes started together import once, one at a time."""
-    import fcntl  # POSIX: imported where it is needed, so that the module loads elsewhere
-
-    with open(lock, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return cache_dir("text-encoders")
 
 
 def _is_current(directory: Path, file: Path, corpus: str | None = None) -> bool:
@@ -662,7 +648,7 @@ def imported_text_encoder(spec: str, *, field: str | None = None, trim_to: str |
     corpus = corpus_digest(trim_to, trim_splits) if trim_to is not None else None
     target = cache_root() / (source.name if corpus is None else f"{source.name}-trimmed-{corpus[:16]}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _exclusive(target.parent / f".{target.name}.lock"):
+    with exclusive(target.parent / f".{target.name}.lock"):
         if target.exists():
             if _is_current(target, file, corpus):
                 return target

@@ -17,6 +17,7 @@ runs a generation task's batch end to end.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -191,12 +192,12 @@ class MTDialogModel(PreTrainedModel, GenerationMixin):
                               "BatchNorm, or launch with DDP (recipes/accelerate/multi_gpu.yaml)",
                               field="model.vision.freeze")
 
-    def feature_cache(self, root: str | Path) -> FeatureCache | None:
-        """A cache of the frozen backbone's image features under ``root`` (``None`` when the model has no
-        frozen visual encoder, whose features could then change)."""
+    def feature_cache(self, root: str | Path, image_ids: Iterable[str]) -> FeatureCache | None:
+        """A cache of the frozen backbone's features of ``image_ids`` under ``root`` (``None`` when the
+        model has no frozen visual encoder, whose features could then change); see :class:`FeatureCache`."""
         if self.text_only or not self.config.vision_freeze:
             return None
-        return FeatureCache(root, self.encoder.vision)
+        return FeatureCache(root, self.encoder.vision, image_ids)
 
     # ------------------------------------------------------------------------------------ forward
     def forward(

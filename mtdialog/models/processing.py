@@ -277,13 +277,17 @@ class MTDialogProcessor:
             if not image_ids:
                 return {"image_features": torch.zeros(0, self.slots, self.config.vision_num_features)}
             return {"image_features": torch.stack([self.feature_cache.get(i) for i in image_ids])}
+        return {"pixel_values": self.pixel_values(image_ids)}
+
+    def pixel_values(self, image_ids: list[str]) -> torch.Tensor:
+        """The images, loaded and transformed as the checkpoint's timm data config says: ``(N, 3, h, w)``."""
         if self._transform is None:
             self._transform = image_transform(self.config)
         if not image_ids:
-            return {"pixel_values": torch.zeros(0, *self.config.vision_data_config["input_size"])}
+            return torch.zeros(0, *self.config.vision_data_config["input_size"])
         if self.image_loader is None:
             raise ValueError("the example has images but the processor has no image_loader")
-        return {"pixel_values": torch.stack([self._transform(self.image_loader(i)) for i in image_ids])}
+        return torch.stack([self._transform(self.image_loader(i)) for i in image_ids])
 
 
 def plan_windows(lengths: list[int], budget: int, overlap: int) -> list[tuple[int, int]]:

@@ -2,16 +2,17 @@
 
 Each image becomes ``config.visual_tokens_per_image`` vectors of the text encoder's width; the
 dialogue encoder puts them where the image's ``[IMG]`` tokens are. A frozen backbone stays in eval
-mode, so its features depend only on the image: :class:`FeatureCache` stores them once per image on
-disk (keyed by image id and a fingerprint of the backbone) and training reuses them every epoch.
+mode, so its features depend only on the image: :class:`FeatureCache` stores them once per image in a
+memory-mapped array (keyed by the images and a fingerprint of the backbone) that every run shares.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,10 @@ from timm.data import create_transform, resolve_data_config
 from torch import nn
 from tqdm import tqdm
 
+from mtdialog.cache import exclusive
 from mtdialog.data.images import ImageLoader
 from mtdialog.errors import ConfigError
+from mtdialog.fileio import atomic_write
 from mtdialog.models.configuration import MTDialogConfig
 from mtdialog.models.hub import offline_note
 from mtdialog.models.weights import (
@@ -171,71 +174,113 @@ class VisualEncoder(nn.Module):
 
 
 class FeatureCache:
-    """Frozen-backbone features on disk: ``<root>/<backbone fingerprint>/<image id>.npy`` of shape ``(T, F)``.
+    """Frozen-backbone features of a set of images in one memory-mapped array, shared by every run.
 
-    ``ensure(ids, load_image)`` computes what is missing (in eval mode, batched); ``get(id)`` reads a
-    feature (kept in memory after the first read). A different backbone, weights or image size gets a
-    different fingerprint, so stale features of another backbone are never reused. An image id must
-    name the same content for the life of ``root``: training uses ``<output_dir>/features/<corpus
-    image fingerprint>`` (``Corpus.image_fingerprint``), so a corpus generated again gets new features.
+    ``<root>/<backbone fingerprint>/`` holds ``ids.txt`` (the image ids, one per line, in row order),
+    ``features.npy`` ``(N, T, F)`` float32 and ``done.npy`` ``(N,)`` marking the rows computed. A
+    different backbone, weights or image size gets another fingerprint, so features of another backbone
+    are never reused. ``ensure(ids, load_image)`` computes the missing rows in batches (the next images
+    decoded in background threads) and marks each batch done only after its rows are on disk, so
+    an interrupted build resumes where it stopped; processes filling the same cache take turns (a file
+    lock). ``get(id)`` reads one row from the map: nothing is held in memory but what the OS caches.
+
+    ``root`` must name what the ids mean: training uses ``$MTDIALOG_CACHE/features/<corpus image
+    fingerprint>`` (``Corpus.image_fingerprint``: file names, sizes, modification times), so every run on
+    the same images shares one cache and changed images get a new one. Ids outside ``image_ids`` (an
+    image with no file, shown as a placeholder) are computed by ``ensure`` and kept in memory.
     """
 
-    def __init__(self, root: str | Path, vision: VisualEncoder):
+    def __init__(self, root: str | Path, vision: VisualEncoder, image_ids: Iterable[str]):
         if not vision.freeze:
             raise ValueError("features can only be cached for a frozen backbone (vision_freeze=True)")
         self.vision = vision
         self.dir = Path(root) / vision.fingerprint()
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self._memory: dict[str, torch.Tensor] = {}
+        self.ids = sorted(set(image_ids))
+        self.rows = {image_id: row for row, image_id in enumerate(self.ids)}
+        self._extra: dict[str, torch.Tensor] = {}
+        shape = (len(self.ids), vision.config.visual_tokens_per_image, vision.projector[0].in_features)
+        with exclusive(self.dir / ".lock"):
+            self.features, self.done = self._open(shape)
 
-    def path(self, image_id: str) -> Path:
-        return self.dir / f"{image_id}.npy"
+    def _open(self, shape: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """The arrays of this id list, created (zero, nothing done) when absent or made for other ids."""
+        ids = self.dir / "ids.txt"
+        try:
+            if ids.read_text(encoding="utf-8").split("\n")[:-1] == self.ids:
+                features = np.lib.format.open_memmap(self.dir / "features.npy", mode="r+")
+                done = np.lib.format.open_memmap(self.dir / "done.npy", mode="r+")
+                if features.shape == shape and done.shape == shape[:1]:
+                    return features, done
+        except (OSError, ValueError):
+            pass
+        ids.unlink(missing_ok=True)  # ids.txt is written last: without it the arrays are not trusted
+        features = np.lib.format.open_memmap(self.dir / "features.npy", mode="w+", dtype=np.float32, shape=shape)
+        done = np.lib.format.open_memmap(self.dir / "done.npy", mode="w+", dtype=np.uint8, shape=shape[:1])
+        features.flush()
+        done.flush()
+        with atomic_write(ids) as f:
+            f.write("".join(f"{i}\n" for i in self.ids))
+        return features, done
 
     def __contains__(self, image_id: str) -> bool:
-        """Whether a whole feature of ``image_id`` is on disk (a torn or foreign file is not one)."""
-        if image_id in self._memory:
-            return True
-        try:
-            array = np.load(self.path(image_id), mmap_mode="r", allow_pickle=False)
-        except (OSError, ValueError, EOFError):
-            return False
-        return array.ndim == 2 and array.shape[0] == self.vision.config.visual_tokens_per_image
-
-    def _store(self, image_id: str, feature: np.ndarray) -> None:
-        """Write a feature under a temporary name and rename it: a reader never sees a torn file."""
-        path = self.path(image_id)
-        partial = path.with_name(path.name + ".partial")
-        with open(partial, "wb") as f:
-            np.save(f, feature, allow_pickle=False)
-        os.replace(partial, path)
+        """Whether the feature of ``image_id`` is computed."""
+        row = self.rows.get(image_id)
+        return bool(self.done[row]) if row is not None else image_id in self._extra
 
     def get(self, image_id: str) -> torch.Tensor:
-        if image_id not in self._memory:
-            path = self.path(image_id)
-            if not path.exists():
-                raise KeyError(f"image {image_id!r} has no cached feature in {self.dir} (run ensure() first)")
-            self._memory[image_id] = torch.from_numpy(np.load(path, allow_pickle=False))
-        return self._memory[image_id]
+        """The feature ``(T, F)`` of ``image_id`` (a copy of its row)."""
+        row = self.rows.get(image_id)
+        if row is not None and self.done[row]:
+            return torch.from_numpy(np.array(self.features[row]))
+        if image_id in self._extra:
+            return self._extra[image_id]
+        raise KeyError(f"image {image_id!r} has no cached feature in {self.dir} (run ensure() first)")
 
     @torch.no_grad()
     def ensure(self, image_ids: Iterable[str], load_image: ImageLoader, *, batch_size: int | None = None,
-               progress: bool = False) -> int:
+               workers: int | None = None, progress: bool = False) -> int:
         """Compute and store the features of every image in ``image_ids`` not cached yet; returns how many.
 
         ``batch_size`` defaults to 8 on CPU (a small batch's activations stay in the CPU cache: two to
-        three times faster per image than 64) and 64 on an accelerator.
+        three times faster per image than 64) and 64 on an accelerator. ``workers`` threads (default 2)
+        decode and transform the next batches while the backbone runs (Pillow releases the GIL; threads,
+        not processes, so that a corpus records the images it replaced by placeholders).
         """
-        missing = sorted({i for i in image_ids if i not in self})  # absent, or torn by an interrupted run
-        transform = image_transform(self.vision.config)
+        wanted = set(image_ids)
         device = next(self.vision.projector.parameters()).device
         batch_size = batch_size or (8 if device.type == "cpu" else 64)
+        transform = image_transform(self.vision.config)
         self.vision.backbone.eval()
-        for start in tqdm(range(0, len(missing), batch_size), disable=not progress, desc="image features"):
-            chunk = missing[start:start + batch_size]
-            pixels = torch.stack([transform(load_image(i)) for i in chunk]).to(device)
-            for image_id, feature in zip(chunk, self.vision.features(pixels).float().cpu()):
-                self._store(image_id, feature.numpy())
+
+        def pixels(chunk: list[str]) -> torch.Tensor:
+            return torch.stack([transform(load_image(i)) for i in chunk])
+
+        with exclusive(self.dir / ".lock"):  # rows another process computed meanwhile are done now
+            missing = sorted(i for i in wanted if i not in self)
+            chunks = [missing[s:s + batch_size] for s in range(0, len(missing), batch_size)]
+            threads = max(1, workers if workers is not None else 2)
+            with ThreadPoolExecutor(threads) as pool, \
+                    tqdm(total=len(missing), disable=not progress, desc="image features", unit="img") as bar:
+                ahead = threads + 1  # batches decoded or decoding while the backbone runs
+                pending = deque(pool.submit(pixels, chunk) for chunk in chunks[:ahead])
+                for index, chunk in enumerate(chunks):
+                    batch = pending.popleft().result()
+                    if index + ahead < len(chunks):
+                        pending.append(pool.submit(pixels, chunks[index + ahead]))
+                    self._store(chunk, self.vision.features(batch.to(device)).float().cpu())
+                    bar.update(len(chunk))
         return len(missing)
+
+    def _store(self, chunk: list[str], features: torch.Tensor) -> None:
+        """Write rows, flush them, then mark them done: a row marked done is always whole on disk."""
+        rows = [self.rows.get(i) for i in chunk]
+        known = [k for k, r in enumerate(rows) if r is not None]
+        if known:
+            self.features[[rows[k] for k in known]] = features[known].numpy()
+            self.features.flush()
+            self.done[[rows[k] for k in known]] = 1
+            self.done.flush()
+        self._extra.update((i, f) for i, r, f in zip(chunk, rows, features) if r is None)
 
 
 __all__ = [

@@ -97,7 +97,7 @@ class DataSection:
     synth: SynthSection | None = None
     train_split: str = "train"
     valid_split: str = "valid"
-    feature_cache: bool = True  # frozen backbone: features computed once, under <output_dir>/features/<corpus>
+    feature_cache: bool = True  # frozen backbone: features computed once, shared in $MTDIALOG_CACHE/features
 
 
 @dataclass
