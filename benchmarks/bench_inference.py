@@ -44,8 +44,18 @@ class Stages:
 
     def __init__(self, pipe: DialoguePipeline):
         self.seconds: dict[str, float] = defaultdict(float)
+        self.tasks: dict[str, float] = defaultdict(float)  # CPU seconds of each task's batches
         self.generated = 0
         model = pipe.model
+        run = pipe._run
+
+        def per_task(task, examples, **kwargs):
+            before = time.process_time()
+            out = run(task, examples, **kwargs)
+            self.tasks[task.name] += time.process_time() - before
+            return out
+
+        pipe._run = per_task
         loading = "pixel_values" if hasattr(pipe.processor, "pixel_values") else "image_inputs"  # other builds
         self._wrap(pipe.processor, loading, "image loading")
         if model.encoder.vision is not None:
@@ -211,6 +221,11 @@ def main(argv: list[str] | None = None) -> None:
                     + [f"{generated / max(stage['generation'], 1e-9):.0f}"])
     print(table("where the time goes (CPU s per session, mean of 2 runs; generated tokens per generation second)",
                 ["beams", "total"] + list(STAGES) + ["tokens/s"], rows))
+    names = list(by_beams[1][0][1].tasks)
+    print(table("latency per task (CPU ms per session, mean of 2 runs; a task's time includes the encoding it "
+                "is the first to ask for)", ["beams"] + names,
+                [[beams] + [f"{1000 * sum(st.tasks[t] for _, st in by_beams[beams]) / 2 / n:.1f}" for t in names]
+                 for beams in (1, 4)]))
 
     full, half, answers = [], [], {}
     for dtype in (torch.float32, torch.bfloat16, torch.bfloat16, torch.float32):

@@ -70,7 +70,9 @@ class SharedEncoding:
                  for _, item in todo]
         batch = collate_encoder(items)
         if not self.model.text_only:
-            batch["image_features"] = self.image_features([i for item in items for i in item["images"]])
+            ids = [i for item in items for i in item["images"]]
+            # no images: the empty input a training batch has (the backbone's or the cache's kind)
+            batch.update({"image_features": self.image_features(ids)} if ids else self.processor.image_inputs([]))
         out = self.model.encoder(**to_model(batch, self.model))
         for b, ((key, _), item) in enumerate(zip(todo, items)):
             n = len(item["memory"])
@@ -89,8 +91,6 @@ class SharedEncoding:
             pixels = self.processor.pixel_values(chunk).to(self.model.device, self.model.dtype)
             self._features.update(zip(chunk, vision.features(pixels)))
             self.images += len(chunk)
-        if not image_ids:
-            return vision.no_features()
         return torch.stack([self._features[i] for i in image_ids])
 
 

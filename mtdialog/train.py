@@ -15,10 +15,14 @@ import argparse
 import contextlib
 import json
 import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mtdialog.errors import ConfigError, MTDialogError, one_line
+
+if TYPE_CHECKING:
+    from mtdialog.training.loop import Trainer
 
 #: Recipe keys a resumed run may change (the run continues exactly, only longer or logged differently).
 RESUMABLE_KEYS = ("training.steps", "training.log_every", "training.eval_every", "training.save_every",
@@ -108,13 +112,21 @@ def full_model_init(accelerator):
 
 def run(config: Path | None, overrides: list[str], resume: Path | None = None) -> dict[str, Any]:
     """Build everything the recipe names and train; returns the run summary."""
+    return build_trainer(config, overrides, resume).fit()
+
+
+def build_trainer(config: Path | None, overrides: list[str], resume: Path | None = None) -> Trainer:
+    """The :class:`~mtdialog.training.loop.Trainer` of a recipe (``resume``: restored from that run),
+    with its corpus prepared, model built, image features cached and validation set up."""
     from accelerate.utils import set_seed
 
     from mtdialog.cache import cache_dir
     from mtdialog.data.images import image_loader
+    from mtdialog.data.schema import Session
+    from mtdialog.data.session_index import SessionIndex
     from mtdialog.evaluation import make_evaluate_fn
     from mtdialog.models import MTDialogProcessor, TaskDataset, build_model_and_tokenizer
-    from mtdialog.tasks import get_tasks
+    from mtdialog.models.processing import ExamplePositions
     from mtdialog.training.loop import Trainer, make_accelerator
 
     recipe = resolve_recipe(config, overrides, resume)
@@ -134,24 +146,37 @@ def run(config: Path | None, overrides: list[str], resume: Path | None = None) -
     model.check_data_parallel(zero_stage=plugin.zero_stage if plugin else None,
                               num_processes=accelerator.num_processes)
     kb, images = corpus.kb(), image_loader(corpus)
-    train_sessions = list(corpus.sessions(recipe.data.train_split))
+    # one validating pass over the train split: where each task's examples are and which images they
+    # show; the sessions themselves are read from disk when their examples are drawn
+    positions, needed = ExamplePositions(list(recipe.tasks)), set()
+
+    def visit(index: int, session: Session) -> None:
+        positions.add(index, session)
+        needed.update(session.image_ids())
+
+    train_sessions = SessionIndex(corpus, recipe.data.train_split, visit=visit)
     valid = list(corpus.sessions(recipe.data.valid_split))[: recipe.eval.max_sessions] if t.eval_every else []
+    needed.update(i for s in valid for i in s.image_ids())
     cache = None
     if recipe.data.feature_cache:  # shared by every run on these images: computed once
         with accelerator.main_process_first():
             cache = model.feature_cache(cache_dir("features") / corpus.image_fingerprint(), corpus.image_index)
     if cache is not None:
-        needed = {i for s in train_sessions + valid for i in s.image_ids()}
+        start = time.perf_counter()
         with accelerator.main_process_first():  # the main process computes the frozen image features
             computed = cache.ensure(needed, images, progress=accelerator.is_main_process)
         if accelerator.is_main_process:
-            print(f"mtdialog.train: image features: {computed} computed, {len(needed) - computed} reused "
+            seconds = time.perf_counter() - start
+            rate = f" in {seconds:.1f} s ({computed / seconds:.0f} images/s)" if computed else ""
+            print(f"mtdialog.train: image features: {computed} computed{rate}, {len(needed) - computed} reused "
                   f"({cache.dir})", file=sys.stderr)
     processor = MTDialogProcessor(tokenizer, model.config, kb=kb, image_loader=images, feature_cache=cache)
-    datasets = {task: TaskDataset(task, processor, sessions=train_sessions) for task in recipe.tasks}
-    for task in get_tasks(recipe.tasks):
-        if (n := task.left_out(train_sessions)) and accelerator.is_main_process:
-            print(f"mtdialog.train: note: {task.name} leaves out {n} training session(s) whose speakers are not "
+    found = positions.arrays()
+    datasets = {task: TaskDataset(task, processor, sessions=train_sessions, positions=found[task])
+                for task in recipe.tasks}
+    for task, n in positions.left_out.items():
+        if n and accelerator.is_main_process:
+            print(f"mtdialog.train: note: {task} leaves out {n} training session(s) whose speakers are not "
                   "a customer and an agent (roles: other)", file=sys.stderr)
     evaluate_fn = None
     if t.eval_every:
@@ -162,7 +187,7 @@ def run(config: Path | None, overrides: list[str], resume: Path | None = None) -
                       accelerator=accelerator)
     if resume is not None:
         trainer.resume(resume)
-    return trainer.fit()
+    return trainer
 
 
 def _command(args: argparse.Namespace) -> int:

@@ -177,7 +177,7 @@ def test_collate_generation_targets_and_rejects_mixed_tasks():
     batch = collate([response[0], response[1]])
     prompt, eos = processor.config.token_id("[RESP]"), processor.eos
     assert (batch["decoder_input_ids"][:, 0] == prompt).all()
-    target = processor.tokenize([response.examples[0].target])[0]
+    target = processor.tokenize([response.example(0).target])[0]
     assert batch["labels"][0, : len(target) + 1].tolist() == target + [eos]
     assert batch["decoder_input_ids"][0, 1: len(target) + 1].tolist() == target
     summary = TaskDataset("summary", processor, sessions=[session])

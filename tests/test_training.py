@@ -162,6 +162,28 @@ def test_resume_continues_exactly(tmp_path, tokenizer):
                    for k, v in weights(third.accelerator.unwrap_model(third.model)).items())
 
 
+def test_data_workers_give_the_same_batches_and_the_same_resume(tmp_path, tokenizer):
+    """Batches encoded by 2 DataLoader worker processes (which run ahead), interrupted and resumed, are
+    the batches, and train the weights, of a run without workers."""
+    def run(out, steps, workers, resume=False):
+        AcceleratorState._reset_state(True)
+        GradientState._reset_state()
+        t = trainer(make_recipe(out, steps=steps, schedule="constant", trace_data=True, data_workers=workers),
+                    tokenizer)
+        if resume:
+            t.resume(out)
+        t.fit()
+        return t
+
+    plain = run(tmp_path / "plain", 8, 0)
+    run(tmp_path / "workers", 4, 2)
+    resumed = run(tmp_path / "workers", 8, 2, resume=True)
+    trace = [(tmp_path / name / "trace" / "rank0.jsonl").read_text().splitlines() for name in ("plain", "workers")]
+    assert len(trace[0]) == 16 and trace[0] == trace[1]
+    assert checksum(resumed.accelerator.unwrap_model(resumed.model)) == checksum(
+        plain.accelerator.unwrap_model(plain.model))
+
+
 def test_fit_resume_with_more_steps_matches_one_long_fit(tmp_path, tokenizer):
     """The command-line flow: a run of 4 steps, resumed with steps=8, equals a run of 8 (constant lr)."""
     long = trainer(make_recipe(tmp_path / "long", steps=8, schedule="constant"), tokenizer,

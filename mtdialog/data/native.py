@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -87,7 +87,7 @@ def dump_line(record: dict[str, Any]) -> str:
 _BLANK = object()
 
 
-def _parse_line(raw: bytes, path: Path, number: int) -> Any:
+def parse_line(raw: bytes, path: Path, number: int) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -97,12 +97,13 @@ def _parse_line(raw: bytes, path: Path, number: int) -> Any:
     return jsonio.parse(text, path=path, line=number)
 
 
-def read_jsonl(path: Path, *, on_error: Callable[[DataError], None] | None = None
-               ) -> Iterator[tuple[int, Any]]:
+def read_jsonl(path: Path, *, on_error: Callable[[DataError], None] | None = None,
+               offsets: MutableSequence[int] | None = None) -> Iterator[tuple[int, Any]]:
     """Yield ``(line_number, parsed_object)`` for each non-blank line; errors name file and line.
 
     A line that is not UTF-8 or not JSON raises :class:`DataError`, or, when ``on_error`` is given,
-    is handed to it and skipped.
+    is handed to it and skipped. ``offsets`` gets the byte offset of every line read (line ``n`` at
+    ``offsets[n - 1]``), before its record is yielded.
     """
     try:
         f = open(path, "rb")  # noqa: SIM115 (closed below; opening is what may fail)
@@ -111,9 +112,13 @@ def read_jsonl(path: Path, *, on_error: Callable[[DataError], None] | None = Non
     except OSError as e:
         raise DataError(f"cannot read file: {e.strerror or e}", path=str(path)) from None
     with f:
+        position = 0
         for number, raw in enumerate(f, start=1):
+            if offsets is not None:
+                offsets.append(position)
+                position += len(raw)
             try:
-                record = _parse_line(raw, path, number)
+                record = parse_line(raw, path, number)
             except DataError as e:
                 if on_error is None:
                     raise
@@ -279,6 +284,12 @@ class Corpus:
         to ``report`` (default: ``self.skipped``) and skipped. A session id seen before, in this split
         or in a split this corpus object has read, is an error naming both places.
         """
+        return (session for _, session in self.numbered_sessions(split, skip_invalid=skip_invalid, report=report))
+
+    def numbered_sessions(self, split: str, *, skip_invalid: bool = False, report: SkipReport | None = None,
+                          offsets: MutableSequence[int] | None = None) -> Iterator[tuple[int, Session]]:
+        """:meth:`sessions` with each session's line number; ``offsets`` gets every line's byte offset
+        (see :func:`read_jsonl`)."""
         path = self.split_path(split)
         if not path.exists():
             raise DataError(f"split {split!r} not found (have: {', '.join(self.splits) or 'none'})",
@@ -286,17 +297,21 @@ class Corpus:
         report = self.skipped if report is None else report
         seen: dict[str, int] = {}
         self._seen[split] = seen
-        def build(record: Any, number: int) -> Session:
-            session = Session.from_dict(record, relation_labels=self.relation_labels if self._check_labels else None,
-                                        image_categories=self.image_categories if self._check_labels else None)
+        def build(record: Any, number: int) -> tuple[int, Session]:
+            session = self.session_from(record)
             self._check_unique(session.session_id, split, seen)
             if self.images != "ignore":
                 self.check_images(session, path, line=number)
             seen[session.session_id] = number
-            return session
+            return number, session
 
-        yield from build_records(read_jsonl(path, on_error=report.add if skip_invalid else None), build,
-                                 path=str(path), skip_invalid=skip_invalid, report=report)
+        records = read_jsonl(path, on_error=report.add if skip_invalid else None, offsets=offsets)
+        yield from build_records(records, build, path=str(path), skip_invalid=skip_invalid, report=report)
+
+    def session_from(self, record: Any) -> Session:
+        """A session record of this corpus as a :class:`Session`, its labels checked against the corpus's."""
+        return Session.from_dict(record, relation_labels=self.relation_labels if self._check_labels else None,
+                                 image_categories=self.image_categories if self._check_labels else None)
 
     def _check_unique(self, session_id: str, split: str, seen: dict[str, int]) -> None:
         for other, ids in self._seen.items():

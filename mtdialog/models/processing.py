@@ -40,10 +40,13 @@ Items encoded without targets (prediction) give the same batch without labels.
 
 from __future__ import annotations
 
+import itertools
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from torch.utils.data import Dataset
 from transformers import PreTrainedTokenizerBase
@@ -354,23 +357,66 @@ def _memory(items: Sequence[dict[str, Any]], row_length: int) -> dict[str, torch
 
 
 class TaskDataset(Dataset):
-    """The examples of one task, encoded by ``processor`` when accessed (``examples``: default, every
-    example of ``sessions``); ``with_targets=False`` encodes them without labels."""
+    """The examples of one task in ``sessions`` (``Task.all_examples`` order), encoded by ``processor``
+    when accessed; ``with_targets=False`` encodes them without labels.
 
-    def __init__(self, task: str | Task, processor: MTDialogProcessor, *, sessions: Sequence[Session] = (),
-                 examples: Sequence | None = None, with_targets: bool = True):
+    It keeps where each example is (its session and its place among the session's examples), not the
+    examples, so ``sessions`` may be a :class:`~mtdialog.data.session_index.SessionIndex` reading them
+    from disk. ``positions`` (from :class:`ExamplePositions`) saves the pass over ``sessions`` that
+    finds them.
+    """
+
+    def __init__(self, task: str | Task, processor: MTDialogProcessor, *, sessions: Sequence[Session],
+                 positions: np.ndarray | None = None, with_targets: bool = True):
         self.task, self.processor, self.with_targets = get_task(task), processor, with_targets
-        self.examples = list(examples) if examples is not None else list(self.task.all_examples(sessions))
+        self.sessions = sessions
+        if positions is None:
+            found = ExamplePositions([self.task])
+            for i, session in enumerate(sessions):
+                found.add(i, session)
+            positions = found.arrays()[self.task.name]
+        self.positions = positions
 
     def __len__(self) -> int:
-        return len(self.examples)
+        return len(self.positions)
+
+    def example(self, index: int) -> Any:
+        """The ``index``-th example (one of ``task.examples``)."""
+        session, place = (int(v) for v in self.positions[index])
+        return next(itertools.islice(self.task.examples(self.sessions[session]), place, None))
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        return self.processor.encode(self.task, self.examples[index], with_targets=self.with_targets)
+        return self.processor.encode(self.task, self.example(index), with_targets=self.with_targets)
+
+
+class ExamplePositions:
+    """``(session, place)`` of every example of each task, gathered session by session (``add``) in one
+    pass, as ``int32`` pairs: 8 bytes an example, whatever the corpus size. ``left_out`` counts the
+    sessions each task does not apply to (``Task.applies_to``)."""
+
+    def __init__(self, tasks: Sequence[str | Task]):
+        self.tasks = [get_task(t) for t in tasks]
+        self._pairs = {task.name: array("i") for task in self.tasks}
+        self.left_out = dict.fromkeys(self._pairs, 0)
+
+    def add(self, index: int, session: Session) -> None:
+        for task in self.tasks:
+            if not task.applies_to(session):
+                self.left_out[task.name] += 1
+                continue
+            pairs = self._pairs[task.name]
+            for place, _ in enumerate(task.examples(session)):
+                pairs.extend((index, place))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Each task's positions, ``(examples, 2)``."""
+        return {name: np.frombuffer(pairs, dtype=np.int32).reshape(-1, 2) if pairs else np.zeros((0, 2), np.int32)
+                for name, pairs in self._pairs.items()}
 
 
 __all__ = [
     "SPEAKER_IDS",
+    "ExamplePositions",
     "Layout",
     "MTDialogProcessor",
     "Segment",

@@ -158,8 +158,8 @@ class VisualEncoder(nn.Module):
 
     def no_features(self) -> torch.Tensor:
         """The features of no images ``(0, T, F)``."""
-        weight = self.projector[0].weight
-        return weight.new_zeros((0, self.config.visual_tokens_per_image, weight.shape[1]))
+        first = self.projector[0]  # its in_features: the weight may be a partitioned DeepSpeed ZeRO-3 stub
+        return first.weight.new_zeros((0, self.config.visual_tokens_per_image, first.in_features))
 
     @torch.no_grad()
     def fingerprint(self) -> str:

@@ -14,11 +14,12 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from mtdialog.compat import enable_activation_checkpointing
@@ -76,6 +77,22 @@ def checksum(model: torch.nn.Module) -> str:
     return h.hexdigest()
 
 
+
+def _as_is(batch: Any) -> Any:
+    return batch
+
+
+class _PlannedBatches(Dataset):
+    """``(task, indices, positions)`` -> ``(task, indices, positions, collated batch)``: what a
+    DataLoader worker makes of a planned micro-batch."""
+
+    def __init__(self, datasets: Mapping[str, Sequence], collate: Callable[[list], dict]):
+        self.datasets, self.collate = datasets, collate
+
+    def __getitem__(self, plan: tuple[str, list[int], dict[str, Any]]) -> tuple:
+        task, indices, positions = plan
+        return task, indices, positions, self.collate([self.datasets[task][i] for i in indices])
+
 class Trainer:
     """Joint multitask training of ``model`` on ``datasets`` (task -> indexable examples).
 
@@ -131,6 +148,8 @@ class Trainer:
         self.streams = {task: TaskStream(len(self.datasets[task]), recipe.batch_size(task), t.seed, stream=i,
                                          rank=acc.process_index, world_size=acc.num_processes)
                         for i, task in enumerate(self.tasks)}
+        self._batches: Iterator | None = None  # (task, indices, positions, batch) of the micro-batches to come
+        self._taken: dict[str, Any] | None = None  # sampler and stream positions after the last batch taken
         self.step = 0
         self.best: dict[str, Any] | None = None
         self.evals_since_best = 0  # evaluations since the best one (training.early_stopping)
@@ -158,12 +177,36 @@ class Trainer:
         return plugin is not None and plugin.zero_stage == 3
 
     # ------------------------------------------------------------------------------------ training
-    def _micro_step(self, task: str) -> None:
+    def _plans(self) -> Iterator[tuple[str, list[int], dict[str, Any]]]:
+        """The task and example indices of every micro-batch to come, with the sampler and stream
+        positions after it (what a checkpoint saves once that micro-batch has been trained on)."""
+        while True:
+            task = self.sampler.next()
+            indices = self.streams[task].next()
+            yield task, indices, self._positions()
+
+    def _positions(self) -> dict[str, Any]:
+        return {"sampler": self.sampler.state_dict(), "streams": {task: s.state_dict() for task, s in self.streams.items()}}
+
+    def _next_batch(self) -> tuple[str, list[int], dict[str, Any]]:
+        """The next micro-batch, encoded in this process or by ``data_workers`` DataLoader workers (which
+        run ahead of training: the positions saved are those of the last batch taken)."""
+        if self._batches is None:
+            workers = self.recipe.training.data_workers
+            # its own generator: starting an iterator draws a seed, which must not move the global RNG
+            self._batches = iter(DataLoader(_PlannedBatches(self.datasets, self.collate), sampler=self._plans(),
+                                            batch_size=None, collate_fn=_as_is, num_workers=workers,
+                                            prefetch_factor=2 if workers else None, persistent_workers=workers > 0,
+                                            generator=torch.Generator().manual_seed(0)))
+        task, indices, self._taken, batch = next(self._batches)
+        return task, indices, batch
+
+    def _micro_step(self) -> None:
         from accelerate.utils import send_to_device
 
         acc = self.accelerator
-        indices = self.streams[task].next()
-        batch = send_to_device(self.collate([self.datasets[task][i] for i in indices]), acc.device)
+        task, indices, batch = self._next_batch()
+        batch = send_to_device(batch, acc.device)
         if batch.get("task", task) != task:
             raise ValueError(f"collate produced a {batch['task']!r} batch for task {task!r}")
         if self._trace is not None:
@@ -188,7 +231,7 @@ class Trainer:
         """One optimizer step: ``grad_accum`` micro-batches, each of a freshly sampled task."""
         self.model.train()
         for _ in range(self.recipe.training.grad_accum):
-            self._micro_step(self.sampler.next())
+            self._micro_step()
         self.step += 1
 
     def _write_log(self) -> dict[str, Any]:
@@ -240,8 +283,7 @@ class Trainer:
     # --------------------------------------------------------------------------------- checkpoints
     def state_dict(self) -> dict[str, Any]:
         """What the loop itself adds to the accelerator's state (JSON-able)."""
-        return {"step": self.step, "sampler": self.sampler.state_dict(),
-                "streams": {task: s.state_dict() for task, s in self.streams.items()},
+        return {"step": self.step, **(self._taken if self._taken is not None else self._positions()),
                 "best": self.best, "evals_since_best": self.evals_since_best,
                 "world_size": self.accelerator.num_processes,
                 "recipe": self.recipe.to_dict()}
@@ -258,6 +300,7 @@ class Trainer:
             if task not in state["streams"]:
                 raise ConfigError(f"the saved state has no stream for task {task!r}", path=str(path))
             stream.load_state_dict(state["streams"][task])
+        self._batches, self._taken = None, None  # batches are planned again from the restored positions
         self.best = state["best"]
         self.evals_since_best = int(state.get("evals_since_best", 0))
         self.log.truncate_after(self.step)
@@ -298,6 +341,7 @@ class Trainer:
             self._evaluate_and_keep_best()
         if not t.save_every or self.step % t.save_every != 0:
             self.save_last()
+        self._batches = None  # stops the workers
         summary = self._finish(time.perf_counter() - self._start_time, self.step - start_step)
         acc.end_training()
         return summary
@@ -323,4 +367,3 @@ class Trainer:
         if acc.is_main_process:
             (self.out / "train_summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
         return summary
-

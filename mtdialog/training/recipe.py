@@ -142,6 +142,8 @@ class TrainingSection:
     save_every: int = field(default=200, metadata=_range(0, BIG))
     seed: int = field(default=0, metadata=SEED)
     trace_data: bool = False  # each process writes the example ids of every batch it trains on
+    # processes that encode the next batches while the model trains (0: encode in the training process)
+    data_workers: int = field(default=0, metadata=_range(0, 64))
 
 
 @dataclass
