@@ -38,19 +38,21 @@ def to_model(batch: dict[str, Any], model: torch.nn.Module) -> dict[str, Any]:
 class SharedEncoding:
     """Encoder outputs by encoder input, computed on first request (``batch_size`` inputs at a time).
 
-    ``tokens``: text-encoder tokens run (padding excluded); ``images``: images through the backbone.
+    ``tokens``: text-encoder tokens run (padding excluded); ``images``: images through the backbone;
+    ``requested``: the tokens of every item asked for, what encoding each task's batch for itself costs.
     """
 
     def __init__(self, model: torch.nn.Module, processor: MTDialogProcessor, batch_size: int):
         self.model, self.processor, self.batch_size = model, processor, batch_size
         self._memory: dict[Key, tuple[torch.Tensor, torch.Tensor]] = {}  # -> states (M, H), token ids (M,)
         self._features: dict[str, torch.Tensor] = {}  # image id -> backbone features (T, F)
-        self.tokens = self.images = 0
+        self.tokens = self.images = self.requested = 0
 
     def outputs(self, items: Sequence[dict[str, Any]]) -> DialogueEncoderOutput:
         """The encoder outputs of ``items`` (encoded with ``with_images=False``): memory ``(B, M, H)``
         right-padded with zeros, its mask and its token ids, as ``DialogueEncoder`` gives them."""
         keys = [encoder_key(item) for item in items]
+        self.requested += sum(len(row) for item in items for row in item["rows"])
         todo = {key: item for key, item in zip(keys, items) if key not in self._memory}
         todo = sorted(todo.items(), key=lambda pair: sum(map(len, pair[1]["rows"])))  # less padding
         for start in range(0, len(todo), self.batch_size):

@@ -271,6 +271,13 @@ class MTDialogModel(PreTrainedModel, GenerationMixin):
         return token_ids, mask.bool() & ~torch.isin(token_ids, non_text)
 
     # ------------------------------------------------------------------------------------ generation
+    def _reorder_cache(self, cache: Cache, beam_idx: torch.LongTensor) -> Cache:
+        """Beam search keeps the best beams: only the decoder's self-attention keys follow them. The
+        cross-attention keys are the same for every beam of an example (beams never move from one
+        example to another), so they are not copied at every step."""
+        cache.self_attention_cache.reorder_cache(beam_idx)
+        return cache
+
     @torch.no_grad()
     def generate_text(self, batch: dict[str, Any], *, num_beams: int = 1, max_new_tokens: int | None = None,
                       **generate_kwargs: Any) -> torch.LongTensor:

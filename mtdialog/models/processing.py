@@ -65,6 +65,8 @@ SPEAKER_IDS = {"Q": 0, "A": 1}
 #: huge turn or knowledge-base entry costs no more than a normal one (every tokenizer here yields at
 #: least one token per four characters, so what is kept is the same).
 CHARS_PER_TOKEN = 4
+#: Texts whose token ids the processor keeps (then it starts again): more than a batch of sessions has.
+TOKENIZED_KEPT = 20_000
 
 
 @dataclass
@@ -136,13 +138,19 @@ class MTDialogProcessor:
         self.slots = config.visual_tokens_per_image
         #: ``(session id, turn)`` of every turn whose text was cut (to ``max_turn_tokens``, or to fit a window).
         self.truncated_turns: set[tuple[str, int]] = set()
+        self._tokens: dict[str, list[int]] = {}  # text -> token ids, the latest TOKENIZED_KEPT texts
 
     # --------------------------------------------------------------------------------- tokens
     def tokenize(self, texts: list[str]) -> list[list[int]]:
-        """Token ids of each text, special-token strings typed in the text kept as characters."""
-        if not texts:
-            return []
-        return self.tokenizer(texts, add_special_tokens=False, split_special_tokens=True)["input_ids"]
+        """Token ids of each text, special-token strings typed in the text kept as characters. The
+        latest texts' ids are kept: a session's turns are tokenized once for all its examples."""
+        new = list(dict.fromkeys(t for t in texts if t not in self._tokens))
+        if new:
+            if len(self._tokens) + len(new) > TOKENIZED_KEPT:
+                self._tokens.clear()
+            ids = self.tokenizer(new, add_special_tokens=False, split_special_tokens=True)["input_ids"]
+            self._tokens.update(zip(new, ids))
+        return [list(self._tokens[t]) for t in texts]
 
     def segments(self, session: Session, turns: list[Turn]) -> list[Segment]:
         """Token layout of each of ``turns`` (the session's first turns); a text longer than
