@@ -51,7 +51,7 @@ def peak_mb(data: Path, cache: Path, *overrides: str) -> tuple[float, float, str
     """(seconds to first step, peak MB, stderr) of one launch, memory measured by /usr/bin/time."""
     with tempfile.TemporaryDirectory() as out:
         cmd = ["/usr/bin/time", "-f", "MAXRSS_KB %M", sys.executable, "-m", "mtdialog", "train", "--config",
-               str(RECIPE), f"data.corpus={data}", f"training.output_dir={out}", "training.steps=1",
+               str(RECIPE), f"data.corpus={data}", "data.synth=null", f"training.output_dir={out}", "training.steps=1",
                "training.log_every=1", "training.eval_every=0", "training.save_every=0", *overrides]
         env = {**os.environ, "MTDIALOG_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "2"}
         log, first = Path(out) / "log.jsonl", None
@@ -84,7 +84,7 @@ def measure(mode: str, data: Path, steps: int) -> None:
     from mtdialog.train import build_trainer
 
     with tempfile.TemporaryDirectory() as out:
-        overrides = [f"data.corpus={data}", f"training.output_dir={out}", "training.eval_every=0",
+        overrides = [f"data.corpus={data}", "data.synth=null", f"training.output_dir={out}", "training.eval_every=0",
                      "training.save_every=0", "training.log_every=0"]
         if mode == "bf16":
             overrides.append("training.mixed_precision=bf16")
@@ -124,6 +124,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--corpora", type=Path, default=Path(tempfile.gettempdir()) / "mtdialog-scale",
                         help="where the generated corpora are kept (outside the repository)")
     parser.add_argument("--steps", type=int, default=30, help="timed steps per steps/s measurement")
+    parser.add_argument("--tables", nargs="+", choices=("launch", "steps"), default=["launch", "steps"],
+                        help="what to measure (default: both)")
     parser.add_argument("--measure", choices=("trainer", "bare", "bf16"), help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -132,6 +134,13 @@ def main(argv: list[str] | None = None) -> None:
     sizes = sorted(set(args.sizes))
     corpora = {n: corpus(args.corpora, n) for n in sizes}
 
+    if "launch" in args.tables:
+        launches(sizes, corpora)
+    if "steps" in args.tables:
+        steps(corpora[sizes[0]], sizes[0], args.steps)
+
+
+def launches(sizes: list[int], corpora: dict[int, Path]) -> None:
     rows = []
     with tempfile.TemporaryDirectory() as cache:
         for n in sizes:
@@ -148,17 +157,20 @@ def main(argv: list[str] | None = None) -> None:
     print(table(f"launch to first step, multimodal, {sizes[0]:,} sessions", ["", "seconds", "peak MB", "the run says"],
                 rows))
 
+
+
+def steps(data: Path, size: int, count: int) -> None:
     runs: dict[str, list[float]] = {"trainer": [], "bare": [], "bf16": []}
     for mode in ("trainer", "bare", "bf16", "bf16", "bare", "trainer"):
-        runs[mode].append(steps_per_second(corpora[sizes[0]], mode, args.steps))
+        runs[mode].append(steps_per_second(data, mode, count))
     mean = {mode: sum(v) / len(v) for mode, v in runs.items()}
-    print(table(f"steps/s, tiny recipe, {sizes[0]:,} sessions, 2 threads (runs A B C C B A)",
+    print(table(f"steps/s, tiny recipe, {size:,} sessions, 2 threads (runs A B C C B A)",
                 ["", "steps/s (both runs)", "vs bare loop"], [
                     [mode, " / ".join(f"{v:.2f}" for v in runs[mode]), f"{mean[mode] / mean['bare']:.3f}"]
                     for mode in ("bare", "trainer", "bf16")]))
     print(f"\nTrainer overhead over the bare loop: {100 * (mean['bare'] / mean['trainer'] - 1):.1f}%; "
           f"bf16 / float32 Trainer steps/s: {mean['bf16'] / mean['trainer']:.2f}x")
-    print(json.dumps({"sizes": sizes, "steps_per_s": runs}), file=sys.stderr)
+    print(json.dumps({"steps_per_s": runs}), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -77,7 +77,6 @@ def checksum(model: torch.nn.Module) -> str:
     return h.hexdigest()
 
 
-
 def _as_is(batch: Any) -> Any:
     return batch
 
@@ -92,6 +91,7 @@ class _PlannedBatches(Dataset):
     def __getitem__(self, plan: tuple[str, list[int], dict[str, Any]]) -> tuple:
         task, indices, positions = plan
         return task, indices, positions, self.collate([self.datasets[task][i] for i in indices])
+
 
 class Trainer:
     """Joint multitask training of ``model`` on ``datasets`` (task -> indexable examples).
