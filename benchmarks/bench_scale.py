@@ -13,7 +13,7 @@ memory (``ru_maxrss`` from ``wait4``). **Image features**: the multimodal recipe
 corpus, first with an empty ``$MTDIALOG_CACHE`` (the features are computed: the run reports how many
 and how fast), then again with the cache the first run filled.
 
-**Steps per second** (``--steps`` after 5 warm-up steps, the tiny recipe on the smallest corpus, one
+**Steps per second** (``--steps`` after 5 warm-up steps, ``--recipe`` (tiny) on the smallest corpus, one
 process per measurement, in the order A B C C B A): the Trainer (``Trainer.train_step``: task
 sampling, batching, accelerate, clipping, scheduling, loss bookkeeping), a bare loop over the same
 model, batches and optimizer (sample, collate, forward, backward, clip, step), and the Trainer in bf16
@@ -69,15 +69,16 @@ def peak_mb(data: Path, cache: Path, *overrides: str) -> tuple[float, float, str
         return (first if first is not None else time.perf_counter() - start), kb / 1024, stderr
 
 
-def steps_per_second(data: Path, mode: str, steps: int) -> float:
+def steps_per_second(data: Path, mode: str, steps: int, recipe: Path) -> float:
     """Measured in a child process: ``mode`` is ``trainer``, ``bare`` or ``bf16``."""
-    out = subprocess.run([sys.executable, __file__, "--measure", mode, "--corpus", str(data), "--steps", str(steps)],
+    out = subprocess.run([sys.executable, __file__, "--measure", mode, "--corpus", str(data), "--steps", str(steps),
+                          "--recipe", str(recipe)],
                          check=True, capture_output=True, text=True,
                          env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "2"})
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def measure(mode: str, data: Path, steps: int) -> None:
+def measure(mode: str, data: Path, steps: int, recipe: Path) -> None:
     """Print the steps/s of ``mode`` (the child-process side of :func:`steps_per_second`)."""
     import torch
 
@@ -88,7 +89,7 @@ def measure(mode: str, data: Path, steps: int) -> None:
                      "training.save_every=0", "training.log_every=0"]
         if mode == "bf16":
             overrides.append("training.mixed_precision=bf16")
-        trainer = build_trainer(RECIPE, overrides)
+        trainer = build_trainer(recipe, overrides)
         if mode == "bare":
             model, optimizer = trainer.accelerator.unwrap_model(trainer.model), trainer.optimizer.optimizer
             scheduler, clip = trainer.scheduler.scheduler, trainer.recipe.training.max_grad_norm
@@ -126,18 +127,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=30, help="timed steps per steps/s measurement")
     parser.add_argument("--tables", nargs="+", choices=("launch", "steps"), default=["launch", "steps"],
                         help="what to measure (default: both)")
+    parser.add_argument("--recipe", type=Path, default=RECIPE, help="the recipe whose steps are timed (default: tiny)")
     parser.add_argument("--measure", choices=("trainer", "bare", "bf16"), help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
-        return measure(args.measure, args.corpus, args.steps)
+        return measure(args.measure, args.corpus, args.steps, args.recipe)
     sizes = sorted(set(args.sizes))
     corpora = {n: corpus(args.corpora, n) for n in sizes}
 
     if "launch" in args.tables:
         launches(sizes, corpora)
     if "steps" in args.tables:
-        steps(corpora[sizes[0]], sizes[0], args.steps)
+        steps(corpora[sizes[0]], sizes[0], args.steps, args.recipe)
 
 
 def launches(sizes: list[int], corpora: dict[int, Path]) -> None:
@@ -159,12 +161,12 @@ def launches(sizes: list[int], corpora: dict[int, Path]) -> None:
 
 
 
-def steps(data: Path, size: int, count: int) -> None:
+def steps(data: Path, size: int, count: int, recipe: Path) -> None:
     runs: dict[str, list[float]] = {"trainer": [], "bare": [], "bf16": []}
     for mode in ("trainer", "bare", "bf16", "bf16", "bare", "trainer"):
-        runs[mode].append(steps_per_second(data, mode, count))
+        runs[mode].append(steps_per_second(data, mode, count, recipe))
     mean = {mode: sum(v) / len(v) for mode, v in runs.items()}
-    print(table(f"steps/s, tiny recipe, {size:,} sessions, 2 threads (runs A B C C B A)",
+    print(table(f"steps/s, {recipe.name}, {size:,} sessions, 2 threads (runs A B C C B A)",
                 ["", "steps/s (both runs)", "vs bare loop"], [
                     [mode, " / ".join(f"{v:.2f}" for v in runs[mode]), f"{mean[mode] / mean['bare']:.3f}"]
                     for mode in ("bare", "trainer", "bf16")]))

