@@ -76,6 +76,18 @@ def test_text_caps_and_typed_special_tokens_stay_characters():
     assert len(row) == 1 + 4 and processor.image not in row
 
 
+def test_kept_token_ids_are_the_tokenizers_also_when_the_store_starts_again(monkeypatch):
+    from mtdialog.models import processing
+
+    monkeypatch.setattr(processing, "TOKENIZED_KEPT", 3)
+    processor = make_processor()
+    texts = ["你好", "客服", "退货", "好的", "你好", "换货"]
+    fresh = make_processor().tokenizer(texts, add_special_tokens=False)["input_ids"]
+    for start in range(len(texts) - 1):  # overlapping calls: some texts kept, some new, the store full
+        assert processor.tokenize(texts[start:start + 2]) == fresh[start:start + 2]
+    assert processor.tokenize(texts) == fresh
+
+
 def test_recent_context_cuts_the_kb_before_dropping_turns():
     processor = make_processor()
     session = long_session(12)

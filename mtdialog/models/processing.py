@@ -146,8 +146,9 @@ class MTDialogProcessor:
         latest texts' ids are kept: a session's turns are tokenized once for all its examples."""
         new = list(dict.fromkeys(t for t in texts if t not in self._tokens))
         if new:
-            if len(self._tokens) + len(new) > TOKENIZED_KEPT:
+            if len(self._tokens) + len(new) > TOKENIZED_KEPT:  # start again, keeping none of the old texts
                 self._tokens.clear()
+                new = list(dict.fromkeys(texts))
             ids = self.tokenizer(new, add_special_tokens=False, split_special_tokens=True)["input_ids"]
             self._tokens.update(zip(new, ids))
         return [list(self._tokens[t]) for t in texts]
