@@ -260,7 +260,7 @@ class FeatureCache:
             chunks = [missing[s:s + batch_size] for s in range(0, len(missing), batch_size)]
             threads = max(1, workers if workers is not None else 2)
             with ThreadPoolExecutor(threads) as pool, \
-                    tqdm(total=len(missing), disable=not progress, desc="image features", unit="img") as bar:
+                    tqdm(total=len(missing), disable=not progress or not missing, desc="image features", unit="img") as bar:
                 ahead = threads + 1  # batches decoded or decoding while the backbone runs
                 pending = deque(pool.submit(pixels, chunk) for chunk in chunks[:ahead])
                 for index, chunk in enumerate(chunks):
