@@ -203,16 +203,11 @@ class FeatureCache:
             self.features, self.done = self._open(shape)
 
     def _open(self, shape: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-        """The arrays of this id list, created (zero, nothing done) when absent or made for other ids."""
+        """The arrays of this id list: those on disk, or new ones (zero, nothing done)."""
+        existing = self._existing(shape)
+        if existing is not None:
+            return existing
         ids = self.dir / "ids.txt"
-        try:
-            if ids.read_text(encoding="utf-8").split("\n")[:-1] == self.ids:
-                features = np.lib.format.open_memmap(self.dir / "features.npy", mode="r+")
-                done = np.lib.format.open_memmap(self.dir / "done.npy", mode="r+")
-                if features.shape == shape and done.shape == shape[:1]:
-                    return features, done
-        except (OSError, ValueError):
-            pass
         ids.unlink(missing_ok=True)  # ids.txt is written last: without it the arrays are not trusted
         features = np.lib.format.open_memmap(self.dir / "features.npy", mode="w+", dtype=np.float32, shape=shape)
         done = np.lib.format.open_memmap(self.dir / "done.npy", mode="w+", dtype=np.uint8, shape=shape[:1])
@@ -221,6 +216,18 @@ class FeatureCache:
         with atomic_write(ids) as f:
             f.write("".join(f"{i}\n" for i in self.ids))
         return features, done
+
+    def _existing(self, shape: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray] | None:
+        """The arrays on disk when they were made for this id list and shape; ``None`` when they are
+        absent, made for other ids, or unreadable (a build killed before writing ``ids.txt``)."""
+        try:
+            if (self.dir / "ids.txt").read_text(encoding="utf-8").split("\n")[:-1] != self.ids:
+                return None
+            features = np.lib.format.open_memmap(self.dir / "features.npy", mode="r+")
+            done = np.lib.format.open_memmap(self.dir / "done.npy", mode="r+")
+        except (OSError, ValueError):
+            return None
+        return (features, done) if features.shape == shape and done.shape == shape[:1] else None
 
     def __contains__(self, image_id: str) -> bool:
         """Whether the feature of ``image_id`` is computed."""
