@@ -21,7 +21,12 @@ export TOKENIZERS_PARALLELISM := false
 # Tiny models on 2 cores train fastest on one thread; override for bigger machines.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: install train test lock test-latest test-oldest clean
+# Debian's Chromium for the browser tests (and CJK fonts, so that screenshots show Chinese), installed
+# by `make test` when missing; sudo only when not root.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+
+.PHONY: install browser train test lock test-latest test-oldest clean
 
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +45,13 @@ train: install
 	    --json $(RUN)/test_scores.json
 	$(BIN)/mtdialog predict --checkpoint $(RUN)/best --input $(CORPUS)/sessions.test.jsonl \
 	    --output $(RUN)/example_predictions.jsonl --max-sessions 3 --show 1
+	$(BIN)/mtdialog report $(RUN) --corpus $(CORPUS)
 
-test: install
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	    $(SUDO) apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES); }
+
+test: install browser
 	$(BIN)/python -m pytest -q
 
 lock:
@@ -50,7 +60,7 @@ lock:
 	.venv-lock/bin/python tools/pins.py lock --hold "$(TORCH_PAIR)" --no-deps "$(NO_DEPS)" --out $(LOCK)
 
 # A fresh environment per run: the point is to see what a new install takes today.
-test-latest test-oldest: test-%:
+test-latest test-oldest: test-%: browser
 	rm -rf .venv-$*
 	$(PYTHON) -m venv .venv-$*
 	.venv-$*/bin/pip install --quiet --upgrade pip

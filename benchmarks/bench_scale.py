@@ -10,7 +10,7 @@ recipes/tiny.yaml`` runs one step on it in its own process: text-only, so that t
 data path (reading, validating and indexing sessions, finding examples, building the vocabulary), not
 the image cache. Seconds from launch to the first step's log record, and the process's peak resident
 memory (``ru_maxrss`` from ``wait4``). **Image features**: the multimodal recipe on the smallest
-corpus, first with an empty ``$MTDIALOG_CACHE`` (the features are computed: the run reports how many
+corpus (or the ``--images-at`` size), first with an empty ``$MTDIALOG_CACHE`` (the features are computed: the run reports how many
 and how fast), then again with the cache the first run filled.
 
 **Steps per second** (``--steps`` after 5 warm-up steps, ``--recipe`` (tiny) on the smallest corpus, one
@@ -128,21 +128,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tables", nargs="+", choices=("launch", "steps"), default=["launch", "steps"],
                         help="what to measure (default: both)")
     parser.add_argument("--recipe", type=Path, default=RECIPE, help="the recipe whose steps are timed (default: tiny)")
+    parser.add_argument("--images-at", type=int, metavar="SESSIONS",
+                        help="corpus size of the multimodal (image-feature) rows (default: the smallest size)")
     parser.add_argument("--measure", choices=("trainer", "bare", "bf16"), help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
         return measure(args.measure, args.corpus, args.steps, args.recipe)
     sizes = sorted(set(args.sizes))
-    corpora = {n: corpus(args.corpora, n) for n in sizes}
+    images_at = args.images_at or sizes[0]
+    corpora = {n: corpus(args.corpora, n) for n in sorted({*sizes, images_at})}
 
     if "launch" in args.tables:
-        launches(sizes, corpora)
+        launches(sizes, corpora, images_at)
     if "steps" in args.tables:
         steps(corpora[sizes[0]], sizes[0], args.steps, args.recipe)
 
 
-def launches(sizes: list[int], corpora: dict[int, Path]) -> None:
+def launches(sizes: list[int], corpora: dict[int, Path], images_at: int) -> None:
     rows = []
     with tempfile.TemporaryDirectory() as cache:
         for n in sizes:
@@ -153,12 +156,11 @@ def launches(sizes: list[int], corpora: dict[int, Path]) -> None:
     rows = []
     with tempfile.TemporaryDirectory() as cache:
         for kind in ("empty cache", "warm cache"):
-            seconds, mb, stderr = peak_mb(corpora[sizes[0]], Path(cache))
+            seconds, mb, stderr = peak_mb(corpora[images_at], Path(cache))
             found = re.findall(r"image features: .*", stderr)
             rows.append([kind, f"{seconds:.1f}", f"{mb:,.0f}", found[-1] if found else ""])
-    print(table(f"launch to first step, multimodal, {sizes[0]:,} sessions", ["", "seconds", "peak MB", "the run says"],
+    print(table(f"launch to first step, multimodal, {images_at:,} sessions", ["", "seconds", "peak MB", "the run says"],
                 rows))
-
 
 
 def steps(data: Path, size: int, count: int, recipe: Path) -> None:

@@ -23,6 +23,8 @@ COMMANDS = (
     "mtdialog.inference_cli",
     "mtdialog.environment",
     "mtdialog.models_cli",
+    "mtdialog.report.cli",
+    "mtdialog.serve.cli",
 )
 
 

@@ -1,4 +1,5 @@
-"""Test-wide settings and fixtures: one torch thread per test, and a small generated corpus.
+"""Test-wide settings and fixtures: one torch thread per test, a small generated corpus, and a short
+real run on it.
 
 The test models are tiny, so thread start-up and contention cost far more than they save, above all
 on a 2-core machine; one thread keeps every test's timing steady. Shared builders live beside this
@@ -39,3 +40,19 @@ def synth_corpus(tmp_path_factory):
 
     return generate_corpus(tmp_path_factory.mktemp("synth") / "corpus", sessions=30, annotated=12, seed=0,
                            workers=1, progress=False)
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, synth_corpus):
+    """A 4-step run of the tiny real model on ``synth_corpus`` (validation every 2 steps), its best
+    checkpoint evaluated on the test split into ``test_scores.json``: what ``make train`` leaves, small."""
+    from tiny_model import write_real_recipe
+
+    from mtdialog.cli import main
+    from mtdialog.train import main as train
+
+    root = tmp_path_factory.mktemp("run")
+    assert train(["--config", write_real_recipe(root / "r.yaml", synth_corpus, root / "run")]) == 0
+    assert main(["evaluate", "--checkpoint", str(root / "run" / "best"), "--corpus", str(synth_corpus),
+                 "--num-beams", "1", "--json", str(root / "run" / "test_scores.json")]) == 0
+    return root / "run"

@@ -11,11 +11,12 @@ nothing is replaced silently.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, UnidentifiedImageError
 from tqdm import tqdm
 
 from mtdialog.data.native import Corpus
@@ -54,20 +55,31 @@ def is_placeholder(image: Image.Image) -> bool:
     return PLACEHOLDER_KEY in image.info
 
 
-def open_image(path: str | Path) -> Image.Image:
-    """Fully decode the image file at ``path`` as RGB; an unreadable file is a :class:`DataError`."""
+def open_image(source: str | Path | BinaryIO, *, max_pixels: int = MAX_IMAGE_PIXELS,
+               formats: Collection[str] | None = None) -> Image.Image:
+    """Fully decode the image file at ``source`` (a path, or an open binary file) as RGB; an unreadable
+    file, one of more than ``max_pixels`` pixels (checked before decoding) or, when ``formats`` are given
+    (Pillow's names: ``JPEG``, ``PNG``, ...), one in another format is a :class:`DataError`."""
+    path = str(source) if isinstance(source, (str, Path)) else None
     try:
-        with Image.open(path) as image:
+        with Image.open(source) as image:
+            if formats is not None and image.format not in formats:
+                raise DataError(f"image format {image.format} is not accepted (accepted: {', '.join(formats)})",
+                                path=path, field="image")
             width, height = image.size
-            if width * height > MAX_IMAGE_PIXELS:
-                raise DataError(f"image of {width:,} x {height:,} pixels, more than the {MAX_IMAGE_PIXELS:,} "
-                                "accepted (MAX_IMAGE_PIXELS)", path=str(path), field="image")
+            if width * height > max_pixels:
+                setting = " (MAX_IMAGE_PIXELS)" if max_pixels == MAX_IMAGE_PIXELS else ""
+                raise DataError(f"image of {width:,} x {height:,} pixels, more than the {max_pixels:,} "
+                                f"accepted{setting}", path=path, field="image")
             image.load()
             return image.convert("RGB")
     except DataError:
         raise
+    except UnidentifiedImageError:
+        raise DataError("cannot decode image: not an image file of a format Pillow reads", path=path,
+                        field="image") from None
     except _DECODE_ERRORS as e:
-        raise DataError(f"cannot decode image: {e}", path=str(path), field="image") from None
+        raise DataError(f"cannot decode image: {e}", path=path, field="image") from None
 
 
 def load_image(corpus: Corpus, image_id: str) -> Image.Image:

@@ -189,6 +189,31 @@ def read_meta(path: Path) -> dict[str, Any]:
     return meta
 
 
+def kb_entries(path: Path, *, skip_invalid: bool = False, report: SkipReport | None = None) -> Iterator[KBEntry]:
+    """Stream the entries of a knowledge-base file (``kb.jsonl`` lines) in file order; a bad line or a
+    repeated product id is a :class:`DataError` naming it (with ``skip_invalid``, added to ``report``)."""
+    report = SkipReport() if report is None else report
+    seen: dict[str, int] = {}
+    def build(record: Any, number: int) -> KBEntry:
+        entry = KBEntry.from_dict(record)
+        if entry.product_id in seen:
+            raise DataError(f"duplicate product id {entry.product_id!r} (first at "
+                            f"{path}:{seen[entry.product_id]})", field="product_id")
+        seen[entry.product_id] = number
+        return entry
+
+    yield from build_records(read_jsonl(path, on_error=report.add if skip_invalid else None), build,
+                             path=str(path), skip_invalid=skip_invalid, report=report)
+
+
+def read_kb(path: str | Path) -> dict[str, KBEntry]:
+    """A knowledge-base file by product id (``mtdialog serve --kb``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("knowledge-base file does not exist", path=str(path))
+    return {entry.product_id: entry for entry in kb_entries(path)}
+
+
 class Corpus:
     """A native corpus directory, read lazily.
 
@@ -342,21 +367,9 @@ class Corpus:
     def kb_entries(self, *, skip_invalid: bool = False,
                    report: SkipReport | None = None) -> Iterator[KBEntry]:
         """Stream ``kb.jsonl`` in file order (nothing if absent); a repeated product id is an error."""
-        path = self.kb_path
-        if not path.exists():
-            return
-        report = self.skipped if report is None else report
-        seen: dict[str, int] = {}
-        def build(record: Any, number: int) -> KBEntry:
-            entry = KBEntry.from_dict(record)
-            if entry.product_id in seen:
-                raise DataError(f"duplicate product id {entry.product_id!r} (first at "
-                                f"{path}:{seen[entry.product_id]})", field="product_id")
-            seen[entry.product_id] = number
-            return entry
-
-        yield from build_records(read_jsonl(path, on_error=report.add if skip_invalid else None), build,
-                                 path=str(path), skip_invalid=skip_invalid, report=report)
+        if self.kb_path.exists():
+            yield from kb_entries(self.kb_path, skip_invalid=skip_invalid,
+                                  report=self.skipped if report is None else report)
 
     def kb(self) -> dict[str, KBEntry]:
         """The knowledge base by product id (empty if the corpus has none)."""
