@@ -2,46 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import re
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+
+from mtdialog.serve.child import serve_in_child
 
 
-@contextlib.contextmanager
-def serve(checkpoint, *args, timeout: float = 120) -> Iterator[str]:
-    """Run ``mtdialog serve --checkpoint checkpoint --port 0 *args``; yields its base URL, stops it after."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    child = subprocess.Popen([sys.executable, "-m", "mtdialog", "serve", "--checkpoint", str(checkpoint), "--port", "0",
-                              *map(str, args)], stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        deadline, lines = time.monotonic() + timeout, []
-        while time.monotonic() < deadline:
-            line = child.stderr.readline()
-            if not line and child.poll() is not None:
-                raise RuntimeError("mtdialog serve exited:\n" + "".join(lines))
-            lines.append(line)
-            if match := re.search(r"at (http://127\.0\.0\.1:\d+)/", line):
-                break
-        else:
-            raise RuntimeError("mtdialog serve did not start:\n" + "".join(lines))
-        url = match.group(1)
-        while True:  # listening as soon as the line is printed; the first answer proves it
-            with contextlib.suppress(OSError):
-                if get(url + "/healthz")[0] == 200:
-                    break
-            time.sleep(0.1)
-        yield url
-    finally:
-        child.terminate()
-        child.wait(timeout=30)
-        child.stderr.close()
+def serve(checkpoint, *args):
+    """``mtdialog serve`` on a free loopback port in a child process (one torch thread); yields its URL."""
+    return serve_in_child(checkpoint, *args, threads=1)
 
 
 def request(url: str, data: bytes | None = None, content_type: str | None = None, method: str | None = None
