@@ -162,7 +162,7 @@ def test_generation_with_cache_and_beams_matches_uncached_decoding(built, corpus
     beams = model.generate_text(batch, num_beams=3, max_new_tokens=6)
     assert torch.equal(beams, model.generate_text(batch, num_beams=3, max_new_tokens=6, use_cache=False))
     assert beams.shape[0] == greedy.shape[0]
-    # Plain `generate` on raw encoder inputs: it runs the encoder and expands its memory for the beams.
+    # Plain `generate` on raw encoder inputs: it runs the encoder once, its memory shared by the beams.
     inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "pixel_values")}
     plain = model.generate(**inputs, decoder_start_token_id=prompt, num_beams=3, max_new_tokens=6)
     assert torch.equal(plain[:, 1:], beams)
@@ -327,6 +327,26 @@ def test_output_projection_is_the_shared_embedding_table_and_survives_resizing(c
     assert model.lm_head.bias.shape == (len(tokenizer) + 3,) and torch.equal(model.lm_head.bias[:-3], bias)
     assert model.config.text_encoder.vocab_size == len(tokenizer) + 3
     assert model(**make_batch("rewrite", model, tokenizer, corpus)).logits.shape[-1] == len(tokenizer) + 3
+
+
+def test_beams_attending_to_one_shared_memory_score_as_with_a_copy_of_it_per_beam(built, corpus):
+    from mtdialog.models.outputs import DialogueEncoderOutput
+
+    model, tokenizer = built
+    model.eval()
+    batch = make_batch("rewrite", model, tokenizer, corpus, n=2)
+    beams = 3
+    ids = torch.randint(13, len(tokenizer), (2 * beams, 5), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        memory = model.encoder(batch["input_ids"], batch["attention_mask"], batch.get("pixel_values"))
+        memory["copy_keys"] = model.pointer.key(memory.last_hidden_state)
+        shared = model(encoder_outputs=memory, decoder_input_ids=ids, input_ids=batch["input_ids"]).logits
+        copies = DialogueEncoderOutput(**{k: v.repeat_interleave(beams, 0) if torch.is_tensor(v) else v
+                                          for k, v in memory.items()})
+        copied = model(encoder_outputs=copies, decoder_input_ids=ids,
+                       input_ids=batch["input_ids"].repeat_interleave(beams, 0)).logits
+    assert shared.shape == copied.shape == (2 * beams, 5, model.lm_head.out_features)
+    assert torch.allclose(shared, copied, atol=1e-5)
 
 
 def test_copy_mechanism_gives_a_distribution_that_copies_only_source_text(built, corpus):

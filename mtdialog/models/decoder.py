@@ -51,6 +51,8 @@ class Attention(nn.Module):
                     k, v = cache.cross_attention_cache.update(k, v, self.layer_idx)
                     cache.is_updated[self.layer_idx] = True
             mask = memory_mask[:, None, None, :].bool()
+            if (beams := q.shape[0] // k.shape[0]) > 1:  # the beams of an example share its memory
+                return self.out(_attend_per_example(q, k, v, mask, beams).transpose(1, 2).reshape(x.shape))
         else:
             k, v = self._keys_values(x)
             if cache is not None:
@@ -61,6 +63,17 @@ class Attention(nn.Module):
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
                                            dropout_p=self.dropout if self.training else 0.0)
         return self.out(y.transpose(1, 2).reshape(x.shape))
+
+
+def _attend_per_example(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor,
+                        beams: int) -> torch.Tensor:
+    """Cross-attention of ``q (B * beams, heads, T, d)`` to one memory per example, ``k``/``v (B, heads,
+    S, d)``: each example's beams are queries of one attention call, so the memory is neither copied
+    per beam nor read once per beam. Returns ``(B * beams, heads, T, d)``."""
+    b, heads, t, d = q.shape
+    grouped = q.view(k.shape[0], beams, heads, t, d).transpose(1, 2).reshape(k.shape[0], heads, beams * t, d)
+    y = F.scaled_dot_product_attention(grouped, k, v, attn_mask=mask)
+    return y.view(k.shape[0], heads, beams, t, d).transpose(1, 2).reshape(b, heads, t, d)
 
 
 class DecoderLayer(nn.Module):
@@ -121,9 +134,9 @@ class PointerGenerator(nn.Module):
     state and its attention context. Rewrites, summaries and answers reuse the dialogue's and the
     KB's words, which a small decoder trained briefly cannot otherwise spell out.
 
-    ``forward(states (B, T, H), vocab_logits (B, T, V), memory (B, M, H), token_ids (B, M),
-    copyable (B, M), keys (B, M, H) | None)`` returns float32 log-probabilities ``(B, T, V)`` (valid as
-    logits for ``generate``). ``keys`` are the memory's copy keys (``key(memory)``), which ``generate``
+    ``forward(states (B * beams, T, H), vocab_logits (B * beams, T, V), memory (B, M, H), token_ids
+    (B, M), copyable (B, M), keys (B, M, H) | None)`` returns float32 log-probabilities ``(B * beams, T,
+    V)`` (valid as logits for ``generate``); the beams of an example share its memory. ``keys`` are the memory's copy keys (``key(memory)``), which ``generate``
     computes once per call rather than at every step. Attention and the copy distribution are summed
     in float32 whatever the model's dtype (bf16 autocast or weights).
     """
@@ -137,13 +150,18 @@ class PointerGenerator(nn.Module):
     def forward(self, states: torch.Tensor, vocab_logits: torch.Tensor, memory: torch.Tensor,
                 token_ids: torch.Tensor, copyable: torch.Tensor, keys: torch.Tensor | None = None) -> torch.Tensor:
         keys = self.key(memory) if keys is None else keys
-        scores = (self.query(states) @ keys.transpose(1, 2)).float() / memory.shape[-1] ** 0.5
+        rows, steps = states.shape[:2]
+        examples = memory.shape[0]  # beams of an example (rows // examples) share its memory
+        queries = self.query(states).reshape(examples, -1, states.shape[-1])  # (B, beams * T, H)
+        scores = (queries @ keys.transpose(1, 2)).float() / memory.shape[-1] ** 0.5
         attention = scores.masked_fill(~copyable[:, None, :], float("-inf")).softmax(-1).nan_to_num(0.0)
-        context = (attention.to(memory.dtype) @ memory).to(states.dtype)
+        context = (attention.to(memory.dtype) @ memory).to(states.dtype).reshape(states.shape)
         gate = torch.sigmoid(self.gate(torch.cat([states, context], dim=-1)).float())
-        gate = torch.where(copyable.any(-1)[:, None, None], gate, torch.ones_like(gate))  # nothing to copy
-        copy = torch.zeros_like(vocab_logits, dtype=torch.float).scatter_add_(
-            -1, token_ids[:, None, :].expand(-1, states.shape[1], -1), attention)
+        anything = copyable.any(-1).repeat_interleave(rows // examples)
+        gate = torch.where(anything[:, None, None], gate, torch.ones_like(gate))  # nothing to copy
+        copy = torch.zeros((examples, attention.shape[1], vocab_logits.shape[-1]), dtype=torch.float,
+                           device=states.device).scatter_add_(
+            -1, token_ids[:, None, :].expand(-1, attention.shape[1], -1), attention).reshape(rows, steps, -1)
         probs = gate * vocab_logits.float().softmax(-1) + (1 - gate) * copy
         return probs.clamp_min(1e-12).log()
 

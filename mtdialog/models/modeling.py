@@ -278,6 +278,16 @@ class MTDialogModel(PreTrainedModel, GenerationMixin):
         cache.self_attention_cache.reorder_cache(beam_idx)
         return cache
 
+    def _expand_inputs_for_generation(self, expand_size: int = 1, is_encoder_decoder: bool = False,
+                                      input_ids: torch.LongTensor | None = None, **model_kwargs: Any):
+        """Beam search runs ``expand_size`` beams per example; they share the example's encoder outputs,
+        which are therefore not copied per beam (the decoder and the copy mechanism attend to one memory
+        per example)."""
+        encoder_outputs = model_kwargs.pop("encoder_outputs", None)
+        input_ids, model_kwargs = super()._expand_inputs_for_generation(expand_size, False, input_ids, **model_kwargs)
+        model_kwargs["encoder_outputs"] = encoder_outputs
+        return input_ids, model_kwargs
+
     @torch.no_grad()
     def generate_text(self, batch: dict[str, Any], *, num_beams: int = 1, max_new_tokens: int | None = None,
                       **generate_kwargs: Any) -> torch.LongTensor:
@@ -301,8 +311,7 @@ class MTDialogModel(PreTrainedModel, GenerationMixin):
         if max_new_tokens is None:
             max_new_tokens = get_task(task).max_length(self.config) + 1
         prompt = self.config.token_id(self.config.task_prompts[task])
-        sequences = self.generate(encoder_outputs=encoder_outputs, attention_mask=encoder_outputs.attention_mask,
-                                  decoder_start_token_id=prompt, num_beams=num_beams,
+        sequences = self.generate(encoder_outputs=encoder_outputs, decoder_start_token_id=prompt, num_beams=num_beams,
                                   max_new_tokens=max_new_tokens, **generate_kwargs)
         return sequences[:, 1:]
 
