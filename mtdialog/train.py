@@ -148,9 +148,12 @@ def build_trainer(config: Path | None, overrides: list[str], resume: Path | None
     kb, images = corpus.kb(), image_loader(corpus)
     # one validating pass over the train split: where each task's examples are and which images they
     # show; the sessions themselves are read from disk when their examples are drawn
-    positions, needed = ExamplePositions(list(recipe.tasks)), set()
+    positions, needed, trained_on = ExamplePositions(list(recipe.tasks)), set(), [0]
 
     def visit(index: int, session: Session) -> None:
+        if recipe.data.sessions == "annotated" and session.annotations is None:
+            return  # not trained on: no examples, no images
+        trained_on[0] += 1
         positions.add(index, session)
         needed.update(session.image_ids())
 
@@ -172,6 +175,10 @@ def build_trainer(config: Path | None, overrides: list[str], resume: Path | None
                   f"({cache.dir})", file=sys.stderr)
     processor = MTDialogProcessor(tokenizer, model.config, kb=kb, image_loader=images, feature_cache=cache)
     found = positions.arrays()
+    if accelerator.is_main_process:
+        which = "" if recipe.data.sessions == "all" else f" of {len(train_sessions):,} (data.sessions: annotated)"
+        print(f"mtdialog.train: {trained_on[0]:,} train sessions{which}; examples: "
+              + ", ".join(f"{task} {len(found[task]):,}" for task in recipe.tasks), file=sys.stderr)
     datasets = {task: TaskDataset(task, processor, sessions=train_sessions, positions=found[task])
                 for task in recipe.tasks}
     for task, n in positions.left_out.items():

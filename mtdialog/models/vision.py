@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -266,7 +267,7 @@ class FeatureCache:
             missing = sorted(i for i in wanted if i not in self)
             chunks = [missing[s:s + batch_size] for s in range(0, len(missing), batch_size)]
             threads = max(1, workers if workers is not None else 2)
-            with ThreadPoolExecutor(threads) as pool, \
+            with ThreadPoolExecutor(threads) as pool, open(self.dir / "features.npy", "r+b") as file, \
                     tqdm(total=len(missing), disable=not progress or not missing, desc="image features", unit="img") as bar:
                 ahead = threads + 1  # batches decoded or decoding while the backbone runs
                 pending = deque(pool.submit(pixels, chunk) for chunk in chunks[:ahead])
@@ -274,17 +275,21 @@ class FeatureCache:
                     batch = pending.popleft().result()
                     if index + ahead < len(chunks):
                         pending.append(pool.submit(pixels, chunks[index + ahead]))
-                    self._store(chunk, self.vision.features(batch.to(device)).float().cpu())
+                    self._store(chunk, self.vision.features(batch.to(device)).float().cpu(), file.fileno())
                     bar.update(len(chunk))
         return len(missing)
 
-    def _store(self, chunk: list[str], features: torch.Tensor) -> None:
-        """Write rows, flush them, then mark them done: a row marked done is always whole on disk."""
+    def _store(self, chunk: list[str], features: torch.Tensor, fd: int) -> None:
+        """Write rows to the file ``fd`` and sync them, then mark them done: a row marked done is always
+        whole on disk. Rows are written through the file, not the map, so that a build of any size
+        leaves them to the OS's cache instead of growing this process's memory."""
         rows = [self.rows.get(i) for i in chunk]
         known = [k for k, r in enumerate(rows) if r is not None]
         if known:
-            self.features[[rows[k] for k in known]] = features[known].numpy()
-            self.features.flush()
+            row_bytes = self.features[0].nbytes
+            for k in known:
+                os.pwrite(fd, features[k].numpy().tobytes(), self.features.offset + rows[k] * row_bytes)
+            os.fsync(fd)
             self.done[[rows[k] for k in known]] = 1
             self.done.flush()
         self._extra.update((i, f) for i, r, f in zip(chunk, rows, features) if r is None)

@@ -91,12 +91,15 @@ class SynthSection:
 
 @dataclass
 class DataSection:
-    """The native corpus (``synth``: generate it there when missing) and image feature caching."""
+    """The native corpus (``synth``: generate it there when missing), which of its train sessions are
+    trained on (``sessions``: ``all``, or ``annotated``: only those with annotations, as if the response
+    corpus were just the annotated part) and image feature caching."""
 
     corpus: str = "data/jddc21-synth"
     synth: SynthSection | None = None
     train_split: str = "train"
     valid_split: str = "valid"
+    sessions: Literal["all", "annotated"] = "all"
     feature_cache: bool = True  # frozen backbone: features computed once, shared in $MTDIALOG_CACHE/features
 
 

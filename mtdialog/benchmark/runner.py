@@ -1,0 +1,159 @@
+"""Train and score every (row, seed) of the paper benchmark, resumably, several at a time.
+
+Each seed of a row is a directory ``OUT/rows/ROW/seedS``: ``run/`` (the ``mtdialog train`` run), the
+logs of both commands, and ``scores.json`` (the ``mtdialog evaluate --json`` output with the row,
+seed, wall times and parameter count), written last: a seed with ``scores.json`` is done and never
+run again, and a seed whose training stopped resumes from its last checkpoint (``--resume``). The
+non-neural baselines are scored once (``OUT/baselines.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from mtdialog.benchmark.rows import BUDGETS, Row
+from mtdialog.errors import MTDialogError
+from mtdialog.fileio import atomic_write
+from mtdialog.report.run import CHECKPOINTS
+
+SOURCE = Path(__file__).resolve().parents[2]  # where the rows' recipes are
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a benchmark runs: the corpus, the output directory, the budget, seeds, parallel jobs."""
+
+    corpus: Path
+    out: Path
+    budget: str = "cpu"
+    seeds: tuple[int, ...] = (0, 1, 2)
+    jobs: int = 1
+    num_beams: int = 4
+    max_sessions: int | None = None  # evaluate the first N test sessions only (the smoke budget's 4)
+
+
+class BenchmarkError(MTDialogError):
+    """A row's command failed: the message names the row, the seed and the log."""
+
+
+def recipe_path(row: Row, budget: str) -> Path:
+    path = Path(row.paper_recipe if budget == "paper" and row.paper_recipe else row.recipe)
+    return path if path.is_absolute() else SOURCE / path
+
+
+def train_overrides(row: Row, settings: Settings, seed: int, run_dir: Path) -> list[str]:
+    """Every override of one training run: the corpus and output, the budget's, the row's, the seed."""
+    return [f"data.corpus={settings.corpus}", f"training.output_dir={run_dir}", *BUDGETS[settings.budget],
+            *row.overrides, f"training.seed={seed}"]
+
+
+def seeds_of(row: Row, settings: Settings) -> tuple[int, ...]:
+    """The seeds a row runs: one at the smoke budget, else the first ``row.seeds`` of ``settings.seeds``."""
+    return settings.seeds[: 1 if settings.budget == "smoke" else row.seeds]
+
+
+def parameters(checkpoint: Path) -> int:
+    """The number of parameters saved in a checkpoint (from the safetensors headers, nothing loaded)."""
+    from safetensors import safe_open
+
+    total = 0
+    for path in sorted(checkpoint.glob("*.safetensors")):
+        with safe_open(path, "pt") as f:
+            for name in f.keys():  # noqa: SIM118 (safe_open is not a mapping)
+                shape = f.get_slice(name).get_shape()
+                total += math.prod(shape)
+    return total
+
+
+def _run(command: list[str], log: Path, row: Row, seed: int, threads: int) -> float:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": str(threads), "TOKENIZERS_PARALLELISM": "false"}
+    start = time.perf_counter()
+    with open(log, "w", encoding="utf-8") as f:
+        done = subprocess.run(command, stdout=f, stderr=subprocess.STDOUT, env=env, check=False)
+    if done.returncode:
+        tail = "".join(log.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)[-15:])
+        raise BenchmarkError(f"row {row.name}, seed {seed}: `{' '.join(command[1:4])} ...` failed (exit "
+                             f"{done.returncode}); last lines of {log}:\n{tail}")
+    return time.perf_counter() - start
+
+
+def run_seed(row: Row, seed: int, settings: Settings, threads: int = 1) -> dict[str, Any]:
+    """Train and score one seed of ``row`` (or read it back when done); returns its ``scores.json``."""
+    where = settings.out / "rows" / row.name / f"seed{seed}"
+    done = where / "scores.json"
+    if done.is_file():
+        return json.loads(done.read_text(encoding="utf-8"))
+    where.mkdir(parents=True, exist_ok=True)
+    run_dir = where / "run"
+    train = [sys.executable, "-m", "mtdialog.train"]
+    if (run_dir / "last").is_dir() and not (run_dir / "train_summary.json").is_file():
+        train += ["--resume", str(run_dir)]  # stopped part-way: continue from its last checkpoint
+    else:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        train += ["--config", str(recipe_path(row, settings.budget)), *train_overrides(row, settings, seed, run_dir)]
+    train_s = _run(train, where / "train.log", row, seed, threads)
+    checkpoint = next(run_dir / name for name in CHECKPOINTS if (run_dir / name / "config.json").is_file())
+    evaluation = where / "evaluate.json"
+    evaluate = [sys.executable, "-m", "mtdialog", "evaluate", "--checkpoint", str(checkpoint), "--corpus",
+                str(settings.corpus), "--split", "test", "--tasks", *row.tasks, "--no-baselines",
+                "--num-beams", str(settings.num_beams), "--json", str(evaluation)]
+    if settings.max_sessions:
+        evaluate += ["--max-sessions", str(settings.max_sessions)]
+    evaluate_s = _run(evaluate, where / "evaluate.log", row, seed, threads)
+    record = {"row": row.name, "seed": seed, "budget": settings.budget, "train_s": round(train_s, 1),
+              "evaluate_s": round(evaluate_s, 1), "parameters": parameters(checkpoint),
+              "evaluation": json.loads(evaluation.read_text(encoding="utf-8"))}
+    with atomic_write(done) as f:
+        f.write(json.dumps(record, ensure_ascii=False, indent=1) + "\n")
+    return record
+
+
+def run_baselines(settings: Settings) -> dict[str, Any]:
+    """Every non-neural baseline's test scores (``mtdialog baseline all --json``), computed once."""
+    path = settings.out / "baselines.json"
+    if not path.is_file():
+        command = [sys.executable, "-m", "mtdialog", "baseline", "all", "--corpus", str(settings.corpus),
+                   "--split", "test", "--json"]
+        done = subprocess.run(command, capture_output=True, text=True, check=False,
+                              env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        if done.returncode:
+            raise BenchmarkError(f"the baselines failed: {done.stderr.strip()[-2000:]}")
+        with atomic_write(path) as f:
+            f.write(done.stdout)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def run_rows(rows: list[Row], settings: Settings, *, log: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    """Every seed of every row, ``settings.jobs`` at a time; returns their records (failures raised
+    after the others finish, all named)."""
+    jobs = [(row, seed) for row in rows for seed in seeds_of(row, settings)]
+    threads = max(1, (os.cpu_count() or 1) // settings.jobs)
+    records, failures = [], []
+    with ThreadPoolExecutor(settings.jobs) as pool, tqdm(total=len(jobs), desc="benchmark", unit="run") as bar:
+        futures = {pool.submit(run_seed, row, seed, settings, threads): (row, seed) for row, seed in jobs}
+        for future in as_completed(futures):
+            row, seed = futures[future]
+            try:
+                record = future.result()
+                records.append(record)
+                log(f"{row.name} seed {seed}: trained in {record['train_s']:.0f} s, scored in {record['evaluate_s']:.0f} s")
+            except BenchmarkError as e:
+                failures.append(str(e))
+            bar.update()
+    if failures:
+        raise BenchmarkError("\n\n".join(failures))
+    order = {(row.name, seed): i for i, (row, seed) in enumerate(jobs)}
+    return sorted(records, key=lambda r: order[(r["row"], r["seed"])])

@@ -1,0 +1,82 @@
+"""``mtdialog benchmark paper``: every row's recipe is valid at every budget; at the smoke budget the runner
+trains and scores every row for real (``mtdialog train`` and ``mtdialog evaluate`` processes), writes the
+tables, results and plots, and does not run a finished seed again."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from mtdialog.benchmark.results import aggregate, effects, mean_sd
+from mtdialog.benchmark.rows import ROWS
+from mtdialog.cli import main
+from mtdialog.tasks import BUILTIN_TASKS
+
+
+@pytest.mark.parametrize("budget", ["smoke", "cpu", "paper"])
+def test_every_row_is_a_valid_recipe_at_every_budget(budget, synth_corpus, tmp_path, capsys):
+    assert main(["benchmark", "paper", "--corpus", str(synth_corpus), "--out", str(tmp_path), "--budget", budget,
+                 "--check"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == list(ROWS)
+    assert all(line.endswith(f"at the {budget} budget is valid") for line in lines)
+
+
+def test_the_rows_cover_the_ablations():
+    assert {"unified", "text-only", "no-kb", "annotated-only", "sampling-uniform"} <= set(ROWS)
+    assert {f"single-{t}" for t in BUILTIN_TASKS} <= set(ROWS)
+    assert ROWS["single-discourse"].tasks == ("discourse",) and ROWS["unified"].tasks == BUILTIN_TASKS
+
+
+def test_unknown_rows_are_named(synth_corpus, tmp_path, capsys):
+    assert main(["benchmark", "paper", "--corpus", str(synth_corpus), "--out", str(tmp_path), "--rows", "gpt9"]) == 2
+    assert "--rows: unknown row(s) gpt9 (rows: unified, " in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_runner_trains_and_scores_every_row_at_the_smoke_budget_and_resumes(synth_corpus, tmp_path, capsys):
+    out = tmp_path / "bench"
+    argv = ["benchmark", "paper", "--corpus", str(synth_corpus), "--out", str(out), "--budget", "smoke",
+            "--jobs", "2"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "## Table 8: discourse parsing" in printed and "baseline: previous-edu" in printed
+    results = json.loads((out / "results.json").read_text())
+    assert list(results["rows"]) == list(ROWS)
+    for name, row in results["rows"].items():
+        assert row["seeds"] == [0] and row["parameters"] > 0 and row["train_s"] > 0
+        assert set(row["scores"]) == set(ROWS[name].tasks)
+    annotated = (out / "rows" / "annotated-only" / "seed0" / "train.log").read_text()
+    every = (out / "rows" / "unified" / "seed0" / "train.log").read_text()
+    kept, total = map(int, re.search(r"([\d,]+) train sessions of ([\d,]+) \(data.sessions: annotated\)",
+                                     annotated).groups())
+    assert kept < total and f"{total} train sessions; examples" in every
+    assert "text_only: true" in (out / "rows" / "text-only" / "seed0" / "run" / "recipe.yaml").read_text()
+    for task in BUILTIN_TASKS:
+        assert (out / "plots" / f"bars-{task}.png").stat().st_size > 0
+    assert (out / "plots" / "training-curves.svg").read_text().startswith("<?xml")
+    assert "single-summary" in results["effects"] and "summary" in results["effects"]["single-summary"]
+
+    # a finished seed is read back, not run again; a removed one is run again
+    finished = out / "rows" / "unified" / "seed0" / "scores.json"
+    stamp = finished.stat().st_mtime_ns
+    (out / "rows" / "no-kb" / "seed0" / "scores.json").unlink()
+    assert main(argv + ["--rows", "unified", "no-kb"]) == 0
+    assert finished.stat().st_mtime_ns == stamp
+    assert (out / "rows" / "no-kb" / "seed0" / "scores.json").is_file()
+
+
+def test_seeds_aggregate_to_mean_and_sd_and_effects_in_pooled_sd():
+    def record(row, seed, summary):
+        return {"row": row, "seed": seed, "train_s": 10.0, "evaluate_s": 2.0, "parameters": 7,
+                "evaluation": {"scores": {"mtdialog": {"summary": {"rougeL": summary, "rouge1": 1.0}}}}}
+
+    rows = aggregate([record("unified", 0, 40.0), record("unified", 1, 44.0),
+                      record("single-summary", 0, 30.0), record("single-summary", 1, 34.0)])
+    assert rows["unified"]["scores"]["summary"]["rougeL"] == [42.0, pytest.approx(2 ** 1.5)]
+    assert rows["unified"]["combined"] == [42.0, pytest.approx(2 ** 1.5)]
+    assert mean_sd([5.0]) == (5.0, 0.0)
+    effect = effects(rows)["single-summary"]["summary"]
+    assert effect["difference"] == -10.0 and effect["sd_units"] == pytest.approx(-10.0 / 2 ** 1.5)
