@@ -36,7 +36,8 @@ def test_unknown_rows_are_named(synth_corpus, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_the_runner_trains_and_scores_every_row_at_the_smoke_budget_and_resumes(synth_corpus, tmp_path, capsys):
+def test_the_runner_trains_and_scores_every_row_at_the_smoke_budget_and_resumes(synth_corpus, trained_run, tmp_path,
+                                                                                capsys):
     out = tmp_path / "bench"
     argv = ["benchmark", "paper", "--corpus", str(synth_corpus), "--out", str(out), "--budget", "smoke",
             "--jobs", "2"]
@@ -58,6 +59,13 @@ def test_the_runner_trains_and_scores_every_row_at_the_smoke_budget_and_resumes(
         assert (out / "plots" / f"bars-{task}.png").stat().st_size > 0
     assert (out / "plots" / "training-curves.svg").read_text().startswith("<?xml")
     assert "single-summary" in results["effects"] and "summary" in results["effects"]["single-summary"]
+
+    # the run report shows the benchmark's tables and its bars with error bars
+    report = tmp_path / "report.html"
+    assert main(["report", str(trained_run), "--sessions", "0", "--benchmark", str(out), "--out", str(report)]) == 0
+    html = report.read_text(encoding="utf-8")
+    assert html.count("<figcaption>Benchmark: ") == len(BUILTIN_TASKS) and "## Summary" in html
+    assert json.loads(report.with_suffix(".json").read_text())["benchmark"]["rows"].keys() == results["rows"].keys()
 
     # a finished seed is read back, not run again; a removed one is run again
     finished = out / "rows" / "unified" / "seed0" / "scores.json"

@@ -80,6 +80,13 @@ def test_a_report_without_corpus_or_checkpoint_says_why_the_gallery_is_empty(tra
     assert "Training loss per task" in text and json.loads(data.read_text())["gallery"] == []
 
 
+def test_a_directory_that_is_not_a_benchmark_is_named(trained_run, tmp_path, capsys):
+    assert main(["report", str(trained_run), "--benchmark", str(tmp_path), "--out", str(tmp_path / "r.html")]) == 2
+    assert capsys.readouterr().err.strip() == (f"mtdialog: error: {tmp_path}: not a benchmark directory (no "
+                                               "results.json): run `mtdialog benchmark paper` first")
+    assert not (tmp_path / "r.html").exists()
+
+
 def test_bad_run_directories_are_named(tmp_path, capsys):
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert capsys.readouterr().err.strip() == f"mtdialog: error: {tmp_path / 'missing'}: run directory does not exist"

@@ -70,17 +70,35 @@ def _gallery(run: Run, corpus_dir: Path | None, split: str, count: int, num_beam
                      f"images first), answered by {checkpoint} with {num_beams} beams")
 
 
+def benchmark_section(directory: Path) -> dict[str, Any]:
+    """What a ``mtdialog benchmark paper`` output directory adds: its results, its tables (markdown) and
+    its bar charts with error bars (inline SVG, by task)."""
+    results = directory / "results.json"
+    if not results.is_file():
+        raise DataError("not a benchmark directory (no results.json): run `mtdialog benchmark paper` first",
+                        path=str(directory))
+    bars = {}
+    for path in sorted(directory.glob("plots/bars-*.svg")):
+        text = path.read_text(encoding="utf-8")
+        bars[path.stem.removeprefix("bars-")] = text[text.index("<svg"):]
+    return {"results": json.loads(results.read_text(encoding="utf-8")), "bars": bars,
+            "tables": (directory / "tables.md").read_text(encoding="utf-8") if (directory / "tables.md").is_file() else ""}
+
+
 def build_report(run_dir: str | Path, *, corpus: str | Path | None = None, out: str | Path | None = None,
                  test_scores: str | Path | None = None, split: str = "test", sessions: int = 6, num_beams: int = 4,
-                 log: Callable[[str], None] = lambda message: None) -> tuple[Path, Path]:
+                 benchmark: str | Path | None = None, log: Callable[[str], None] = lambda message: None
+                 ) -> tuple[Path, Path]:
     """Write the report of ``run_dir`` to ``out`` (default ``RUN_DIR/report.html``) and its data to the
-    ``.json`` beside it; returns both paths."""
+    ``.json`` beside it (``benchmark``: a ``mtdialog benchmark paper`` directory whose tables and bar
+    charts are added); returns both paths."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     run = read_run(run_dir, test_scores=test_scores)
     out = Path(out) if out is not None else run.root / "report.html"
     if out.suffix != ".html":
         raise DataError("the report is an .html file", path=str(out))
+    bench = benchmark_section(Path(benchmark)) if benchmark is not None else None
     corpus_dir = Path(corpus) if corpus is not None else (Path(c) if (c := run.corpus()) else None)
     entries, gallery_note = _gallery(run, corpus_dir, split, sessions, num_beams, log) if sessions else ([], "")
     data = {
@@ -90,11 +108,14 @@ def build_report(run_dir: str | Path, *, corpus: str | Path | None = None, out: 
     plots = training_plots(run.log)
     if run.test and (bars := test_bars(run.test)):
         plots = {"Test scores": bars, **plots}
+    if bench is not None:
+        data["benchmark"] = bench["results"]
+        plots.update({f"Benchmark: {task} (mean ± sd over seeds)": svg for task, svg in bench["bars"].items()})
     environment = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=True,
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     html = environment.get_template(TEMPLATE).render(
         **data, tables=score_tables(run.test) if run.test else [], plots=plots,
-        wall=_duration(run.summary.get("elapsed_s")))
+        wall=_duration(run.summary.get("elapsed_s")), benchmark_tables=bench["tables"] if bench else "")
     with atomic_write(out) as f:
         f.write(html)
     json_path = out.with_suffix(".json")

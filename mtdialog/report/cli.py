@@ -26,6 +26,8 @@ def register(subparsers) -> None:
     p.add_argument("--split", default="test", help="split of the gallery's sessions (default: test)")
     p.add_argument("--sessions", type=int, default=6, metavar="N", help="sessions in the gallery; 0: none (default: 6)")
     p.add_argument("--num-beams", type=int, default=4, metavar="N", help="beam width of the gallery's answers (default: 4)")
+    p.add_argument("--benchmark", type=Path, metavar="DIR",
+                   help="a `mtdialog benchmark paper --out` directory: add its tables and bar charts with error bars")
     p.set_defaults(func=_command)
 
 
@@ -36,6 +38,7 @@ def _command(args: argparse.Namespace) -> int:
         raise SystemExit("mtdialog report: error: --sessions must be >= 0 and --num-beams >= 1")
     html, data = build_report(args.run, corpus=args.corpus, out=args.out, test_scores=args.test_scores,
                               split=args.split, sessions=args.sessions, num_beams=args.num_beams,
+                              benchmark=args.benchmark,
                               log=lambda message: print(f"mtdialog: {message}", file=sys.stderr, flush=True))
     print(f"mtdialog: wrote {data}", file=sys.stderr)
     print(f"report: {html.resolve()}")
