@@ -30,6 +30,20 @@ def test_the_rows_cover_the_ablations():
     assert ROWS["single-discourse"].tasks == ("discourse",) and ROWS["unified"].tasks == BUILTIN_TASKS
 
 
+def test_a_row_with_a_step_factor_trains_that_many_times_the_budgets_steps(tmp_path):
+    from mtdialog.benchmark.runner import Settings, train_overrides
+
+    def steps(row, budget):
+        overrides = train_overrides(ROWS[row], Settings(tmp_path, tmp_path, budget=budget), 0, tmp_path / "run")
+        return [o for o in overrides if o.startswith("training.steps=")]
+
+    assert steps("unified", "cpu") == ["training.steps=1000"]
+    assert steps("unified-6x-steps", "cpu") == ["training.steps=6000"]
+    assert steps("unified-6x-steps", "smoke") == ["training.steps=24"]
+    assert steps("unified-6x-steps", "paper") == ["training.steps=360000"]  # 6x recipes/jddc21_base.yaml's
+    assert steps("unified", "paper") == []
+
+
 def test_unknown_rows_are_named(synth_corpus, tmp_path, capsys):
     assert main(["benchmark", "paper", "--corpus", str(synth_corpus), "--out", str(tmp_path), "--rows", "gpt9"]) == 2
     assert "--rows: unknown row(s) gpt9 (rows: unified, " in capsys.readouterr().err

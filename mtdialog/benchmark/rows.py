@@ -31,6 +31,7 @@ class Row:
     paper_recipe: str | None = None  # the recipe at the paper budget (default: ``recipe``)
     tasks: tuple[str, ...] = BUILTIN_TASKS  # scored tasks
     seeds: int = 3  # seeds at the cpu budget (the smoke budget runs one)
+    step_factor: int = 1  # trains this many times the budget's steps
 
 
 #: Every row, by name, in table order.
@@ -68,13 +69,17 @@ BUDGETS: dict[str, tuple[str, ...]] = {
 }
 
 # --------------------------------------------------------------------- the unified model's ablations
-def _unified(name: str, title: str, group: str, *overrides: str, tasks: tuple[str, ...] = BUILTIN_TASKS) -> Row:
-    return register_row(Row(name, title, group, UNIFIED, overrides, UNIFIED_PAPER, tasks))
+def _unified(name: str, title: str, group: str, *overrides: str, tasks: tuple[str, ...] = BUILTIN_TASKS,
+             step_factor: int = 1) -> Row:
+    return register_row(Row(name, title, group, UNIFIED, overrides, UNIFIED_PAPER, tasks, step_factor=step_factor))
 
 
 _unified("unified", "unified: joint, multimodal, KB, every session", "unified")
 for _task in BUILTIN_TASKS:
     _unified(f"single-{_task}", f"unified, {_task} alone", "single-task vs joint", f"tasks=[{_task}]", tasks=(_task,))
+# the six single-task models together train six times the steps of one joint model: the same compute
+_unified("unified-6x-steps", "unified, 6x the steps (the compute of the six single-task models)",
+         "single-task vs joint", step_factor=len(BUILTIN_TASKS))
 _unified("text-only", "unified, text only (each image a bare [IMG] token)", "text-only vs multimodal",
          "model.text_only=true")
 _unified("no-kb", "unified, without the knowledge base", "with vs without the KB", "model.max_kb_tokens=0")

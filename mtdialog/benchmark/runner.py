@@ -55,9 +55,17 @@ def recipe_path(row: Row, budget: str) -> Path:
 
 
 def train_overrides(row: Row, settings: Settings, seed: int, run_dir: Path) -> list[str]:
-    """Every override of one training run: the corpus and output, the budget's, the row's, the seed."""
-    return [f"data.corpus={settings.corpus}", f"training.output_dir={run_dir}", *BUDGETS[settings.budget],
-            *row.overrides, f"training.seed={seed}"]
+    """Every override of one training run: the corpus and output, the budget's (its steps times the row's
+    ``step_factor``), the row's, the seed."""
+    budget = [f"training.steps={int(o.split('=', 1)[1]) * row.step_factor}" if o.startswith("training.steps=") else o
+              for o in BUDGETS[settings.budget]]
+    if row.step_factor != 1 and not any(o.startswith("training.steps=") for o in budget):  # the recipe's own steps
+        import yaml
+
+        steps = yaml.safe_load(recipe_path(row, settings.budget).read_text(encoding="utf-8"))["training"]["steps"]
+        budget.append(f"training.steps={steps * row.step_factor}")
+    return [f"data.corpus={settings.corpus}", f"training.output_dir={run_dir}", *budget, *row.overrides,
+            f"training.seed={seed}"]
 
 
 def seeds_of(row: Row, settings: Settings) -> tuple[int, ...]:
