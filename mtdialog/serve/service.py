@@ -1,9 +1,9 @@
 """The model behind ``mtdialog serve``: loaded once, answering one request at a time.
 
 :class:`PredictionService` answers a checked request exactly as ``mtdialog predict`` answers the
-same session in a file (the same pipeline, the same record). Requests are serialised by a lock (a
-request that waits longer than the service's timeout gets a 503), so no two share the model's or
-the pipeline's state. Uploaded images live in an :class:`ImageStore`, named by their content.
+same session in a file (the same pipeline, the same record). Requests are answered one after the
+other on one thread of their own (a request that waits longer than the service's timeout gets a
+503), so no two share the model's or the pipeline's state. Uploaded images live in an :class:`ImageStore`, named by their content.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +71,9 @@ class PredictionService:
         self._images: dict[str, Image.Image] = {}  # the images of the request being answered
         self.pipe = DialoguePipeline(model, tokenizer, None if self.text_only else self._image, num_beams=num_beams,
                                      batch_size=batch_size, kb=read_kb(kb) if kb is not None else {})
-        self._lock = threading.Lock()
+        # one thread runs the model: requests are answered one at a time, and torch's thread pool is made
+        # once (each thread that calls torch gets a pool of its own, which then competes for the cores)
+        self._model_thread = ThreadPoolExecutor(1, thread_name_prefix="mtdialog-model")
 
     def _image(self, image_id: str) -> Image.Image:
         return self._images[image_id].copy()
@@ -100,16 +104,22 @@ class PredictionService:
         return images
 
     def predict(self, request: PredictRequest) -> dict[str, Any]:
-        """The prediction record of the request's session (``mtdialog predict``'s line for it)."""
-        images = self.resolve_images(request)
-        if not self._lock.acquire(timeout=self.limits.timeout_s):
-            raise RequestError(503, f"the model is busy: no answer within {self.limits.timeout_s:g} s, try again")
+        """The prediction record of the request's session (``mtdialog predict``'s line for it), answered on
+        the model's thread; a 503 when the answer does not come within the timeout."""
+        answer = self._model_thread.submit(self._answer, request, self.resolve_images(request))
         try:
-            self._images = images
+            return answer.result(timeout=self.limits.timeout_s)
+        except FutureTimeout:
+            answer.cancel()  # still queued: never run
+            raise RequestError(503, f"the model is busy: no answer within {self.limits.timeout_s:g} s, "
+                                    "try again") from None
+
+    def _answer(self, request: PredictRequest, images: dict[str, Image.Image]) -> dict[str, Any]:
+        self._images = images
+        try:
             return self.pipe([request.session], tasks=request.tasks or self.tasks)[0].to_dict()
         finally:
             self._images = {}
-            self._lock.release()
 
     def chat(self, request: PredictRequest) -> dict[str, Any]:
         """The chat page's answer: the prediction record, the session's EDUs and its parse drawn."""
