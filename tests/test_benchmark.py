@@ -88,6 +88,7 @@ def test_the_runner_trains_and_scores_every_row_at_the_smoke_budget_and_resumes(
     assert main(argv + ["--rows", "unified", "no-kb"]) == 0
     assert finished.stat().st_mtime_ns == stamp
     assert (out / "rows" / "no-kb" / "seed0" / "scores.json").is_file()
+    assert list(json.loads((out / "results.json").read_text())["rows"]) == list(ROWS)  # every finished row
 
 
 def test_seeds_aggregate_to_mean_and_sd_and_effects_in_pooled_sd():

@@ -44,7 +44,14 @@ def _log(message: str) -> None:
 def _command(args: argparse.Namespace) -> int:
     from mtdialog.benchmark.results import aggregate, plots, write_results
     from mtdialog.benchmark.rows import select
-    from mtdialog.benchmark.runner import Settings, recipe_path, run_baselines, run_rows, train_overrides
+    from mtdialog.benchmark.runner import (
+        Settings,
+        finished,
+        recipe_path,
+        run_baselines,
+        run_rows,
+        train_overrides,
+    )
 
     if args.jobs < 1 or (args.num_beams is not None and args.num_beams < 1):
         raise SystemExit("mtdialog benchmark: error: --jobs and --num-beams must be at least 1")
@@ -65,10 +72,11 @@ def _command(args: argparse.Namespace) -> int:
 
         raise DataError("corpus directory does not exist", path=str(args.corpus))
     baselines = run_baselines(settings)
-    records = run_rows(rows, settings, log=_log)
+    run_rows(rows, settings, log=_log)
+    records = finished(settings.out)  # the tables hold every finished row, not only those run now
     results, tables = write_results(records, baselines, settings.out, budget=args.budget)
-    first_logs = {row.name: settings.out / "rows" / row.name / f"seed{settings.seeds[0]}" / "run" / "log.jsonl"
-                  for row in rows}
+    first_logs = {name: settings.out / "rows" / name / f"seed{settings.seeds[0]}" / "run" / "log.jsonl"
+                  for name in dict.fromkeys(r["row"] for r in records)}
     written = plots(aggregate(records), settings.out / "plots", first_logs)
     _log(f"wrote {tables}, {results} and {len(written)} plots in {settings.out / 'plots'}")
     print(tables.read_text(encoding="utf-8"))

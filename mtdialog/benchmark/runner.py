@@ -165,3 +165,15 @@ def run_rows(rows: list[Row], settings: Settings, *, log: Callable[[str], None] 
         raise BenchmarkError("\n\n".join(failures))
     order = {(row.name, seed): i for i, (row, seed) in enumerate(jobs)}
     return sorted(records, key=lambda r: order[(r["row"], r["seed"])])
+
+
+def finished(out: Path) -> list[dict[str, Any]]:
+    """The records of every finished seed under ``out`` of a registered row, in table order: what the
+    tables show, whichever rows this invocation ran."""
+    from mtdialog.benchmark.rows import ROWS
+
+    records = []
+    for name in ROWS:
+        for path in sorted((out / "rows" / name).glob("seed*/scores.json"), key=lambda p: int(p.parent.name[4:])):
+            records.append(json.loads(path.read_text(encoding="utf-8")))
+    return records
