@@ -94,7 +94,7 @@ def test_bad_run_directories_are_named(tmp_path, capsys):
     assert "not a run directory (no log.jsonl or recipe.yaml)" in capsys.readouterr().err
     (tmp_path / "log.jsonl").write_text('{"step": 1}\n{"step": 2, oops\n', encoding="utf-8")
     assert main(["report", str(tmp_path)]) == 2
-    assert f"{tmp_path / 'log.jsonl'}:2: invalid JSON" in capsys.readouterr().err
+    assert f"{tmp_path / 'log.jsonl'}:2: malformed JSON" in capsys.readouterr().err
     (tmp_path / "log.jsonl").write_text('{"loss": 1}\n', encoding="utf-8")
     assert main(["report", str(tmp_path)]) == 2
     assert f"{tmp_path / 'log.jsonl'}:1: step: expected a record with an integer step" in capsys.readouterr().err

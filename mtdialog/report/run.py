@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mtdialog.data.native import read_jsonl
 from mtdialog.environment import KEY_PACKAGES, PACKAGES_FILE, read_pins
 from mtdialog.errors import ConfigError, DataError
 
@@ -77,16 +78,11 @@ def _json(path: Path, *, required: bool = False) -> Any:
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
-    records = []
+    """The log's records (none when there is no log); every one must have an integer ``step``."""
     if not path.is_file():
-        return records
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(f"invalid JSON: {e.msg}", path=str(path), line=number) from None
+        return []
+    records = []
+    for number, record in read_jsonl(path):
         if not isinstance(record, dict) or not isinstance(record.get("step"), int):
             raise DataError("expected a record with an integer step", path=str(path), line=number, field="step")
         records.append(record)

@@ -102,7 +102,7 @@ class BodyLimit:
 
 
 class _TooLarge(Exception):
-    pass
+    """Raised inside the application when the bytes received pass the body limit."""
 
 
 def create_app(service: PredictionService) -> FastAPI:
