@@ -25,6 +25,7 @@ COMMANDS = (
     "mtdialog.models_cli",
     "mtdialog.report.cli",
     "mtdialog.serve.cli",
+    "mtdialog.systems.cli",
     "mtdialog.benchmark.cli",
 )
 

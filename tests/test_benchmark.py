@@ -30,6 +30,56 @@ def test_the_rows_cover_the_ablations():
     assert ROWS["single-discourse"].tasks == ("discourse",) and ROWS["unified"].tasks == BUILTIN_TASKS
 
 
+def test_every_paper_system_has_its_rows_scored_on_its_task():
+    from mtdialog.benchmark.runner import recipe_path
+    from mtdialog.systems import systems
+    from mtdialog.systems.recipe import load_system_recipe
+
+    system_rows = [row for row in ROWS.values() if row.system]
+    for name, cls in systems().items():
+        rows = [row for row in system_rows if load_system_recipe(recipe_path(row, "cpu")).system == name]
+        assert rows, name
+        assert all(row.tasks[0] in cls.tasks and row.seeds == 1 for row in rows)
+    assert {"paper-gpt-response", "paper-gpt-response-mm", "paper-bert-classifier",
+            "paper-transresnet-classifier"} <= set(ROWS)
+    assert ROWS["paper-gpt-response"].overrides == ("multimodal=false",) and not ROWS["paper-gpt-response-mm"].overrides
+
+
+def test_a_system_row_trains_with_its_recipe_at_the_budget_and_the_seed(tmp_path):
+    from mtdialog.benchmark.runner import Settings, system_commands
+
+    settings = Settings(tmp_path / "corpus", tmp_path, budget="cpu", num_beams=3)
+    train, evaluate = system_commands(ROWS["paper-gpt-rewrite"], settings, 2, tmp_path / "run", tmp_path / "e.json")
+    assert train[3:6] == ["system", "train", "--config"] and train[6].endswith("recipes/paper/gpt-rewrite.yaml")
+    assert train[7:9] == ["--budget", "cpu"] and train[-2:] == ["multimodal=false", "training.seed=2"]
+    assert evaluate[3:6] == ["system", "evaluate", "--checkpoint"] and "3" == evaluate[evaluate.index("--num-beams") + 1]
+
+
+def test_the_cross_task_corpus_follows_rewritten_turns_with_the_models_own_rewrite(trained_run, synth_corpus,
+                                                                                   tmp_path):
+    from mtdialog.benchmark.crosstask import REWRITE_MARK, rewrite_corpus, with_rewrites
+    from mtdialog.data.native import Corpus
+    from mtdialog.pipeline import DialoguePipeline
+
+    original = Corpus(synth_corpus)
+    session = next(original.sessions("test"))
+    changed = with_rewrites(session, {0: "改写后的问题"})
+    assert changed.turns[0].text == session.turns[0].text + REWRITE_MARK.format("改写后的问题")
+    assert changed.turns[1:] == session.turns[1:] and session.turns[0].text != changed.turns[0].text
+
+    out = rewrite_corpus(trained_run / "best", synth_corpus, tmp_path / "rewritten")
+    rewritten = Corpus(out)
+    assert rewritten.image_fingerprint() == original.image_fingerprint()  # the same images: features shared
+    pipe = DialoguePipeline.from_pretrained(trained_run / "best", original, num_beams=1)
+    for split in original.splits:
+        before, after = list(original.sessions(split)), list(rewritten.sessions(split))
+        assert [s.session_id for s in before] == [s.session_id for s in after]
+        for a, b, prediction in zip(before, after, pipe(before, tasks=["rewrite"])):
+            expected = {r.turn: r.text for r in prediction["rewrites"] if r.rewritable and r.text}
+            assert b == with_rewrites(a, expected)
+            assert a.annotations == b.annotations
+
+
 def test_a_row_with_a_step_factor_trains_that_many_times_the_budgets_steps(tmp_path):
     from mtdialog.benchmark.runner import Settings, train_overrides
 
@@ -46,7 +96,7 @@ def test_a_row_with_a_step_factor_trains_that_many_times_the_budgets_steps(tmp_p
 
 def test_unknown_rows_are_named(synth_corpus, tmp_path, capsys):
     assert main(["benchmark", "paper", "--corpus", str(synth_corpus), "--out", str(tmp_path), "--rows", "gpt9"]) == 2
-    assert "--rows: unknown row(s) gpt9 (rows: unified, " in capsys.readouterr().err
+    assert "--rows: unknown row(s) gpt9 (rows: paper-retrieval, " in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -73,6 +123,12 @@ def test_the_runner_trains_and_scores_every_row_at_the_smoke_budget_and_resumes(
         assert (out / "plots" / f"bars-{task}.png").stat().st_size > 0
     assert (out / "plots" / "training-curves.svg").read_text().startswith("<?xml")
     assert "single-summary" in results["effects"] and "summary" in results["effects"]["single-summary"]
+    assert (out / "rows" / "response-own-rewrite" / "seed0" / "corpus" / "meta.json").is_file()
+    assert f"data.corpus={out}/rows/response-own-rewrite/seed0/corpus" in " ".join(
+        (out / "rows" / "response-own-rewrite" / "seed0" / "run" / "recipe.yaml").read_text().split()) or \
+        "response-own-rewrite/seed0/corpus" in (out / "rows" / "response-own-rewrite" / "seed0" / "run" /
+                                                "recipe.yaml").read_text()
+    assert "reported by the JDDC 2.1 paper" in printed
 
     # the run report shows the benchmark's tables and its bars with error bars
     report = tmp_path / "report.html"

@@ -13,9 +13,9 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser(
         "benchmark", help="the paper's experiments: every row trained and scored, tables and plots",
-        description="Train and score every row of the paper benchmark (the unified model and its ablations; "
-                    "docs/paper.md) on a native corpus with `mtdialog train` and `mtdialog evaluate`, several "
-                    "seeds each, and write the tables in the JDDC 2.1 paper's layout (mean ± sd over seeds) "
+        description="Train and score every row of the paper benchmark (the paper's own systems, the unified model "
+                    "and its ablations; docs/paper.md) on a native corpus with `mtdialog system` or `mtdialog "
+                    "train` and `mtdialog evaluate`, several seeds each, and write the tables in the JDDC 2.1 paper's layout (mean ± sd over seeds) "
                     "as tables.md and results.json, with each row's wall time and parameter count, the "
                     "effects against the unified model, and plots (bars with error bars per task, training "
                     "curves). Resumable: a finished seed is never run again, an interrupted one continues.",
@@ -46,11 +46,10 @@ def _command(args: argparse.Namespace) -> int:
     from mtdialog.benchmark.rows import select
     from mtdialog.benchmark.runner import (
         Settings,
+        check_row,
         finished,
-        recipe_path,
         run_baselines,
         run_rows,
-        train_overrides,
     )
 
     if args.jobs < 1 or (args.num_beams is not None and args.num_beams < 1):
@@ -61,11 +60,8 @@ def _command(args: argparse.Namespace) -> int:
                         seeds=tuple(args.seeds), jobs=args.jobs,
                         num_beams=args.num_beams or (1 if smoke else 4), max_sessions=4 if smoke else None)
     if args.check:
-        from mtdialog.training.recipe import load_recipe
-
         for row in rows:
-            load_recipe(recipe_path(row, args.budget), train_overrides(row, settings, 0, settings.out / "check"))
-            print(f"{row.name}: {recipe_path(row, args.budget).name} at the {args.budget} budget is valid")
+            print(f"{row.name}: {check_row(row, settings).name} at the {args.budget} budget is valid")
         return 0
     if not settings.corpus.is_dir():
         from mtdialog.errors import DataError

@@ -1,11 +1,13 @@
 """The rows of the paper benchmark: each a recipe with overrides, the tasks it is scored on, its seeds.
 
-A row is one system of the JDDC 2.1 paper's Tables 5-9 or one ablation of the unified model. Every row
-trains with ``mtdialog train`` and is scored with ``mtdialog evaluate`` (the same scorer as every other
-number of the package), so its scores sit beside the paper's by construction. A budget adds its
-overrides to every row: ``smoke`` (seconds, for tests), ``cpu`` (the reported tables, on 2 cores) and
-``paper`` (the original sizes, for GPU users; checked as recipes, not run here). Rows are registered
-in :data:`ROWS`; adding a system is adding a row.
+A row is one system of the JDDC 2.1 paper's Tables 5-9 or one ablation of the unified model. A
+unified row trains with ``mtdialog train`` and is scored with ``mtdialog evaluate``; a paper system's row
+trains with ``mtdialog system train`` from its recipe under ``recipes/paper/`` and is scored with
+``mtdialog system evaluate``, which calls the same task scorer, so every score sits beside the others and
+the paper's by construction. A budget sets every row's size: ``smoke`` (seconds, for tests), ``cpu``
+(the reported tables, on 2 cores) and ``paper`` (the original sizes, for GPU users; checked as recipes,
+not run here); unified rows take the overrides of :data:`BUDGETS`, a system's recipe carries its own.
+Rows are registered in :data:`ROWS`; adding a system is adding a row.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class Row:
     tasks: tuple[str, ...] = BUILTIN_TASKS  # scored tasks
     seeds: int = 3  # seeds at the cpu budget (the smoke budget runs one)
     step_factor: int = 1  # trains this many times the budget's steps
+    system: bool = False  # a paper system's recipe (``mtdialog system``), not the unified model's
+    rewrites_from: str | None = None  # trains on the corpus rewritten by this row's model (same seed)
 
 
 #: Every row, by name, in table order.
@@ -68,10 +72,33 @@ BUDGETS: dict[str, tuple[str, ...]] = {
     "paper": ("data.synth=null",),
 }
 
+# ----------------------------------------------------------------------- the paper's own systems
+PAPER = "recipes/paper"
+
+
+def _system(name: str, title: str, recipe: str, task: str, *overrides: str) -> Row:
+    return register_row(Row(name, title, "the paper's systems", f"{PAPER}/{recipe}", overrides, tasks=(task,),
+                            seeds=1, system=True))
+
+
+for _name, _title, _recipe, _task in (
+        ("retrieval", "retrieval: BERT + faiss top-40, TransResNet re-ranking", "retrieval-response.yaml", "response"),
+        ("gpt-response", "GPT", "gpt-response.yaml", "response"),
+        ("gpt-rewrite", "GPT", "gpt-rewrite.yaml", "rewrite"),
+        ("deep-sequential", "Deep Sequential", "deep-sequential-discourse.yaml", "discourse"),
+        ("pointer-generator", "Pointer-Generator + coverage", "pointer-generator-summary.yaml", "summary"),
+        ("bertsumabs", "BertSumAbs", "bertsumabs-summary.yaml", "summary")):
+    _system(f"paper-{_name}", f"paper: {_title}, text-only", _recipe, _task, "multimodal=false")
+    _system(f"paper-{_name}-mm", f"paper: {_title}, multimodal", _recipe, _task)
+_system("paper-bert-classifier", "paper: BERT classifier, text-only", "bert-classifier-rewritable.yaml", "rewritable")
+_system("paper-transresnet-classifier", "paper: TransResNet classifier, multimodal",
+        "transresnet-classifier-rewritable.yaml", "rewritable")
+
 # --------------------------------------------------------------------- the unified model's ablations
 def _unified(name: str, title: str, group: str, *overrides: str, tasks: tuple[str, ...] = BUILTIN_TASKS,
-             step_factor: int = 1) -> Row:
-    return register_row(Row(name, title, group, UNIFIED, overrides, UNIFIED_PAPER, tasks, step_factor=step_factor))
+             step_factor: int = 1, rewrites_from: str | None = None) -> Row:
+    return register_row(Row(name, title, group, UNIFIED, overrides, UNIFIED_PAPER, tasks, step_factor=step_factor,
+                            rewrites_from=rewrites_from))
 
 
 _unified("unified", "unified: joint, multimodal, KB, every session", "unified")
@@ -87,3 +114,7 @@ _unified("annotated-only", "unified, annotated sessions only", "annotated vs eve
 for _strategy in ("proportional", "temperature", "uniform"):
     _unified(f"sampling-{_strategy}", f"unified, {_strategy} task sampling", "task sampling",
              f"sampling.strategy={_strategy}")
+# the paper's future work: the response model reads the unified model's own rewrite of each query
+# (compare with single-response: the same model, steps and task, on the corpus as it is)
+_unified("response-own-rewrite", "unified, response alone, each query followed by the unified model's own rewrite",
+         "cross-task", "tasks=[response]", tasks=("response",), rewrites_from="unified")

@@ -98,29 +98,83 @@ def _run(command: list[str], log: Path, row: Row, seed: int, threads: int) -> fl
     return time.perf_counter() - start
 
 
+def checkpoint_of(run_dir: Path) -> Path:
+    """The checkpoint a unified run is scored with: its best, else its last."""
+    return next(run_dir / name for name in CHECKPOINTS if (run_dir / name / "config.json").is_file())
+
+
+def system_commands(row: Row, settings: Settings, seed: int, run_dir: Path, evaluation: Path
+                    ) -> tuple[list[str], list[str]]:
+    """``mtdialog system train`` and ``evaluate`` of a paper system's row: its recipe at the budget (the
+    recipe's own sizes at ``paper``), the row's overrides, the seed."""
+    cli = [sys.executable, "-m", "mtdialog", "system"]
+    train = [*cli, "train", "--config", str(recipe_path(row, settings.budget)), "--budget", settings.budget,
+             "--corpus", str(settings.corpus), "--out", str(run_dir), *row.overrides, f"training.seed={seed}"]
+    evaluate = [*cli, "evaluate", "--checkpoint", str(run_dir), "--corpus", str(settings.corpus), "--split", "test",
+                "--num-beams", str(settings.num_beams), "--json", str(evaluation)]
+    if settings.max_sessions:
+        evaluate += ["--max-sessions", str(settings.max_sessions)]
+    return train, evaluate
+
+
+def check_row(row: Row, settings: Settings) -> Path:
+    """Resolve a row's recipe at the settings' budget (a :class:`ConfigError` if it is not valid); its path."""
+    path = recipe_path(row, settings.budget)
+    if row.system:
+        from mtdialog.systems.recipe import load_system_recipe
+
+        load_system_recipe(path, [f"corpus={settings.corpus}", *row.overrides],
+                           budget=None if settings.budget == "paper" else settings.budget)
+    else:
+        from mtdialog.training.recipe import load_recipe
+
+        load_recipe(path, train_overrides(row, settings, 0, settings.out / "check"))
+    return path
+
+
 def run_seed(row: Row, seed: int, settings: Settings, threads: int = 1) -> dict[str, Any]:
-    """Train and score one seed of ``row`` (or read it back when done); returns its ``scores.json``."""
+    """Train and score one seed of ``row`` (or read it back when done); returns its ``scores.json``.
+    A paper system whose training stopped part-way trains again from the start."""
     where = settings.out / "rows" / row.name / f"seed{seed}"
     done = where / "scores.json"
     if done.is_file():
         return json.loads(done.read_text(encoding="utf-8"))
     where.mkdir(parents=True, exist_ok=True)
     run_dir = where / "run"
+    evaluation = where / "evaluate.json"
+    if row.system:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        train, evaluate = system_commands(row, settings, seed, run_dir, evaluation)
+        train_s = _run(train, where / "train.log", row, seed, threads)
+        evaluate_s = _run(evaluate, where / "evaluate.log", row, seed, threads)
+        return _record(row, seed, settings, train_s, evaluate_s, run_dir, evaluation, done)
+    corpus = settings.corpus
+    if row.rewrites_from:  # the corpus with the source row's own rewrites (its seed is done: see run_rows)
+        from mtdialog.benchmark.crosstask import rewrite_corpus
+
+        corpus = rewrite_corpus(checkpoint_of(settings.out / "rows" / row.rewrites_from / f"seed{seed}" / "run"),
+                                settings.corpus, where / "corpus")
     train = [sys.executable, "-m", "mtdialog.train"]
     if (run_dir / "last").is_dir() and not (run_dir / "train_summary.json").is_file():
         train += ["--resume", str(run_dir)]  # stopped part-way: continue from its last checkpoint
     else:
         shutil.rmtree(run_dir, ignore_errors=True)
-        train += ["--config", str(recipe_path(row, settings.budget)), *train_overrides(row, settings, seed, run_dir)]
+        train += ["--config", str(recipe_path(row, settings.budget)), *train_overrides(row, settings, seed, run_dir),
+                  f"data.corpus={corpus}"]
     train_s = _run(train, where / "train.log", row, seed, threads)
-    checkpoint = next(run_dir / name for name in CHECKPOINTS if (run_dir / name / "config.json").is_file())
-    evaluation = where / "evaluate.json"
+    checkpoint = checkpoint_of(run_dir)
     evaluate = [sys.executable, "-m", "mtdialog", "evaluate", "--checkpoint", str(checkpoint), "--corpus",
-                str(settings.corpus), "--split", "test", "--tasks", *row.tasks, "--no-baselines",
+                str(corpus), "--split", "test", "--tasks", *row.tasks, "--no-baselines",
                 "--num-beams", str(settings.num_beams), "--json", str(evaluation)]
     if settings.max_sessions:
         evaluate += ["--max-sessions", str(settings.max_sessions)]
     evaluate_s = _run(evaluate, where / "evaluate.log", row, seed, threads)
+    return _record(row, seed, settings, train_s, evaluate_s, checkpoint, evaluation, done)
+
+
+def _record(row: Row, seed: int, settings: Settings, train_s: float, evaluate_s: float, checkpoint: Path,
+            evaluation: Path, done: Path) -> dict[str, Any]:
+    """Write ``scores.json`` (last: a seed with it is done) and return it."""
     record = {"row": row.name, "seed": seed, "budget": settings.budget, "train_s": round(train_s, 1),
               "evaluate_s": round(evaluate_s, 1), "parameters": parameters(checkpoint),
               "evaluation": json.loads(evaluation.read_text(encoding="utf-8"))}
@@ -147,20 +201,27 @@ def run_baselines(settings: Settings) -> dict[str, Any]:
 def run_rows(rows: list[Row], settings: Settings, *, log: Callable[[str], None] = print) -> list[dict[str, Any]]:
     """Every seed of every row, ``settings.jobs`` at a time; returns their records (failures raised
     after the others finish, all named)."""
+    from mtdialog.benchmark.rows import ROWS
+
+    needed = [ROWS[row.rewrites_from] for row in rows if row.rewrites_from]
+    rows = [*[r for r in needed if r not in rows], *rows]
     jobs = [(row, seed) for row in rows for seed in seeds_of(row, settings)]
     threads = max(1, (os.cpu_count() or 1) // settings.jobs)
     records, failures = [], []
     with ThreadPoolExecutor(settings.jobs) as pool, tqdm(total=len(jobs), desc="benchmark", unit="run") as bar:
-        futures = {pool.submit(run_seed, row, seed, settings, threads): (row, seed) for row, seed in jobs}
-        for future in as_completed(futures):
-            row, seed = futures[future]
-            try:
-                record = future.result()
-                records.append(record)
-                log(f"{row.name} seed {seed}: trained in {record['train_s']:.0f} s, scored in {record['evaluate_s']:.0f} s")
-            except BenchmarkError as e:
-                failures.append(str(e))
-            bar.update()
+        # rows that read another row's checkpoint start once every other row is done
+        for phase in ([j for j in jobs if not j[0].rewrites_from], [j for j in jobs if j[0].rewrites_from]):
+            futures = {pool.submit(run_seed, row, seed, settings, threads): (row, seed) for row, seed in phase}
+            for future in as_completed(futures):
+                row, seed = futures[future]
+                try:
+                    record = future.result()
+                    records.append(record)
+                    log(f"{row.name} seed {seed}: trained in {record['train_s']:.0f} s, "
+                        f"scored in {record['evaluate_s']:.0f} s")
+                except BenchmarkError as e:
+                    failures.append(str(e))
+                bar.update()
     if failures:
         raise BenchmarkError("\n\n".join(failures))
     order = {(row.name, seed): i for i, (row, seed) in enumerate(jobs)}
