@@ -40,7 +40,9 @@ class ImageFeatures:
         config = MTDialogConfig(vision_model=vision.model, vision_weights_file=vision.weights_file,
                                 vision_pretrained=vision.pretrained, vision_image_size=vision.image_size,
                                 vision_freeze=True)
-        backbone = create_backbone(config, load_weights=True)
+        with torch.random.fork_rng():  # a backbone without weights is the same in every process
+            torch.manual_seed(0)
+            backbone = create_backbone(config, load_weights=True)
         describe_backbone(config, backbone)
         encoder = VisualEncoder(config, backbone)
         ids = corpus.image_index
