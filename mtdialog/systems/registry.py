@@ -7,7 +7,7 @@ import importlib
 from mtdialog.errors import ConfigError
 
 #: Modules that register the built-in systems, in the paper's table order.
-MODULES = ("gpt", "deep_sequential", "pointer_generator", "bertsumabs")
+MODULES = ("retrieval", "gpt", "classifier", "deep_sequential", "pointer_generator", "bertsumabs")
 
 _SYSTEMS: dict[str, type] = {}
 _loaded = False
