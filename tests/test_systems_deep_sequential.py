@@ -3,11 +3,11 @@ EDU to an earlier one or the root, parsing is causal EDU by EDU, and an image fe
 multimodal."""
 
 import dataclasses
-import math
 from pathlib import Path
 
 import pytest
 import torch
+from systems import repeat_batch
 
 import mtdialog.systems.deep_sequential  # noqa: F401  (registers the system)
 from mtdialog.data.native import Corpus
@@ -58,15 +58,7 @@ def test_loss_decreases_on_a_repeated_batch(trained, synth_corpus, examples):
     system = load(trained, Corpus(synth_corpus))
     batch = examples[:3]
     before = system.loss(batch).item()
-    optimizer = torch.optim.Adam(system.parameters(), lr=1e-2)
-    system.train()
-    for _ in range(8):
-        loss = system.loss(batch)
-        assert math.isfinite(loss.item())
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    system.eval()
+    repeat_batch(system, batch, steps=8, lr=1e-2)
     assert system.loss(batch).item() < before
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from systems import repeat_batch
 
 from mtdialog.cli import main
 from mtdialog.data.native import Corpus
@@ -72,15 +73,7 @@ def test_the_loss_falls_on_a_repeated_batch(synth_corpus):
     sessions = list(corpus.sessions("train"))
     system = build_system(recipe, build_char_tokenizer(corpus_texts(sessions)), corpus, progress=False)
     batch = system.task.training_examples(sessions)[:4]
-    optimizer = torch.optim.AdamW(system.parameters(), lr=1e-2)
-    losses = []
-    for _ in range(30):
-        loss = system.loss(batch)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
-    assert all(map(torch.isfinite, map(torch.tensor, losses)))
+    losses = repeat_batch(system, batch, steps=30, lr=1e-2)
     assert losses[-1] < 0.5 * losses[0]
 
 
