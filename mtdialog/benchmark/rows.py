@@ -35,7 +35,7 @@ class Row:
     seeds: int = 3  # seeds at the cpu budget (the smoke budget runs one)
     step_factor: int = 1  # trains this many times the budget's steps
     system: bool = False  # a paper system's recipe (``mtdialog system``), not the unified model's
-    rewrites_from: str | None = None  # trains on the corpus rewritten by this row's model (same seed)
+    rewrites_from: str | None = None  # trains on the corpus rewritten by this row's model (its first seed)
 
 
 #: Every row, by name, in table order.
@@ -114,7 +114,8 @@ _unified("annotated-only", "unified, annotated sessions only", "annotated vs eve
 for _strategy in ("proportional", "temperature", "uniform"):
     _unified(f"sampling-{_strategy}", f"unified, {_strategy} task sampling", "task sampling",
              f"sampling.strategy={_strategy}")
-# the paper's future work: the response model reads the unified model's own rewrite of each query
-# (compare with single-response: the same model, steps and task, on the corpus as it is)
+# the paper's future work: the response model reads the unified model's own rewrite of each query, made
+# once by the unified model's first seed (compare with single-response: the same model, steps and task,
+# on the corpus as it is)
 _unified("response-own-rewrite", "unified, response alone, each query followed by the unified model's own rewrite",
          "cross-task", "tasks=[response]", tasks=("response",), rewrites_from="unified")

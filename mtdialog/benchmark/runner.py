@@ -103,6 +103,17 @@ def checkpoint_of(run_dir: Path) -> Path:
     return next(run_dir / name for name in CHECKPOINTS if (run_dir / name / "config.json").is_file())
 
 
+def row_corpus(row: Row, settings: Settings) -> Path:
+    """The corpus a row trains and is scored on: the benchmark's, or for a row that reads another row's
+    rewrites, that corpus rewritten by the other row's first seed (made once, shared by the row's seeds)."""
+    if not row.rewrites_from:
+        return settings.corpus
+    from mtdialog.benchmark.crosstask import rewrite_corpus
+
+    source = settings.out / "rows" / row.rewrites_from / f"seed{settings.seeds[0]}" / "run"
+    return rewrite_corpus(checkpoint_of(source), settings.corpus, settings.out / "rows" / row.name / "corpus")
+
+
 def system_commands(row: Row, settings: Settings, seed: int, run_dir: Path, evaluation: Path
                     ) -> tuple[list[str], list[str]]:
     """``mtdialog system train`` and ``evaluate`` of a paper system's row: its recipe at the budget (the
@@ -148,12 +159,7 @@ def run_seed(row: Row, seed: int, settings: Settings, threads: int = 1) -> dict[
         train_s = _run(train, where / "train.log", row, seed, threads)
         evaluate_s = _run(evaluate, where / "evaluate.log", row, seed, threads)
         return _record(row, seed, settings, train_s, evaluate_s, run_dir, evaluation, done)
-    corpus = settings.corpus
-    if row.rewrites_from:  # the corpus with the source row's own rewrites (its seed is done: see run_rows)
-        from mtdialog.benchmark.crosstask import rewrite_corpus
-
-        corpus = rewrite_corpus(checkpoint_of(settings.out / "rows" / row.rewrites_from / f"seed{seed}" / "run"),
-                                settings.corpus, where / "corpus")
+    corpus = row_corpus(row, settings)
     train = [sys.executable, "-m", "mtdialog.train"]
     if (run_dir / "last").is_dir() and not (run_dir / "train_summary.json").is_file():
         train += ["--resume", str(run_dir)]  # stopped part-way: continue from its last checkpoint
@@ -209,8 +215,14 @@ def run_rows(rows: list[Row], settings: Settings, *, log: Callable[[str], None] 
     threads = max(1, (os.cpu_count() or 1) // settings.jobs)
     records, failures = [], []
     with ThreadPoolExecutor(settings.jobs) as pool, tqdm(total=len(jobs), desc="benchmark", unit="run") as bar:
-        # rows that read another row's checkpoint start once every other row is done
+        # rows that read another row's model run once every other row is done (none failed) and their
+        # corpus is made
         for phase in ([j for j in jobs if not j[0].rewrites_from], [j for j in jobs if j[0].rewrites_from]):
+            if failures:
+                break
+            for row in dict.fromkeys(row for row, _ in phase if row.rewrites_from):
+                log(f"{row.name}: the corpus rewritten by {row.rewrites_from} seed {settings.seeds[0]} is "
+                    f"{row_corpus(row, settings)}")
             futures = {pool.submit(run_seed, row, seed, settings, threads): (row, seed) for row, seed in phase}
             for future in as_completed(futures):
                 row, seed = futures[future]

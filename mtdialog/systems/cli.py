@@ -21,7 +21,7 @@ def register(subparsers) -> None:
     sub.add_parser("list", help="every registered system, its tasks and the architecture it follows"
                    ).set_defaults(func=_list)
     for name, help_text in (("train", "train a system from a recipe and save it"),
-                            ("run", "train a system, then score it on the test split")):
+                            ("run", "train a system, then score it on a split (default: test)")):
         t = sub.add_parser(name, help=help_text, description=help_text + ".")
         t.add_argument("--config", required=True, type=Path, metavar="YAML", help="a recipe under recipes/paper/")
         t.add_argument("--corpus", type=Path, metavar="DIR", help="native corpus (default: the recipe's corpus)")
@@ -57,7 +57,7 @@ def _list(args: argparse.Namespace) -> int:
     from mtdialog.systems.registry import systems
 
     for name, cls in systems().items():
-        print(f"{name:<18} {', '.join(cls.tasks):<20} {cls.paper}")
+        print(f"{name:<24} {', '.join(cls.tasks):<20} {cls.paper}")
     return 0
 
 
