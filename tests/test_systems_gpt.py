@@ -64,6 +64,21 @@ def test_a_batch_decodes_as_each_example_alone(trained, synth_corpus):
     assert system.predict(examples) == [system.predict([e])[0] for e in examples]
 
 
+def test_a_context_keeps_its_last_or_first_tokens_with_the_images_of_their_img_tokens(trained, synth_corpus):
+    from mtdialog.data.schema import Turn
+    from mtdialog.systems.base import Encoded
+
+    inputs = load(trained[0], Corpus(synth_corpus)).inputs
+    turns = [Turn("Q", "坏了", ["a", "b"]), Turn("A", "您好"), Turn("Q", "", ["c"])]
+    whole = inputs.context(turns, 100)
+    assert whole.images == ["a", "b", "c"] and whole.ids.count(inputs.image) == 3
+    assert inputs.context(turns, 100, keep="first") == whole
+    last = inputs.context(turns, 5)  # [A] 您 好 [Q] [IMG]
+    assert last.ids == whole.ids[-5:] and last.images == ["c"]
+    assert inputs.context(turns, 4, keep="first") == Encoded(whole.ids[:4], ["a"])  # [Q] 坏 了 [IMG]
+    assert inputs.context(turns, 3).images == ["c"] and inputs.context(turns, 2, keep="first").images == []
+
+
 def test_the_loss_falls_on_a_repeated_batch(synth_corpus):
     from mtdialog.models.tokenization import build_char_tokenizer, corpus_texts
     from mtdialog.systems.run import build_system

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from mtdialog.data.native import Corpus
 from mtdialog.data.schema import Turn
 from mtdialog.systems.recipe import SystemRecipe, VisionSection
 from mtdialog.tasks import Task
@@ -118,17 +119,21 @@ class Inputs:
         ids = [self.speakers.get(turn.speaker, self.unk), *self.text(turn.text), *[self.image] * len(turn.images)]
         return Encoded(ids, list(turn.images))
 
-    def context(self, turns: Sequence[Turn], max_length: int) -> Encoded:
-        """The turns one after another, cut to the last ``max_length`` tokens (and their images)."""
+    def context(self, turns: Sequence[Turn], max_length: int, *, keep: str = "last") -> Encoded:
+        """The turns one after another, cut to their last ``max_length`` tokens (a dialogue's recent
+        context), or with ``keep="first"`` their first (a whole session, as summarisers read an
+        article's opening), and the images of the ``[IMG]`` tokens kept."""
         ids: list[int] = []
         images: list[str] = []
         for turn in turns:
             encoded = self.turn(turn)
             ids += encoded.ids
             images += encoded.images
+        if keep == "first":
+            ids = ids[:max_length]
+            return Encoded(ids, images[:ids.count(self.image)])
         ids = ids[-max_length:]
-        kept = sum(i == self.image for i in ids)
-        return Encoded(ids, images[len(images) - kept:] if kept else [])
+        return Encoded(ids, images[len(images) - ids.count(self.image):])
 
     def image_features(self, images: Sequence[str]) -> torch.Tensor | None:
         """The features of ``images`` (``None`` for a text-only system)."""
@@ -171,8 +176,9 @@ class PaperSystem(nn.Module, ABC):
         self.settings, self.inputs, self.task, self.recipe = settings, inputs, task, recipe
         self.multimodal = inputs.features is not None
 
-    def prepare(self, examples: Sequence[Any]) -> None:
-        """Called once with the training examples before the first step (default: nothing)."""
+    def prepare(self, examples: Sequence[Any], corpus: Corpus) -> None:
+        """Called once with the training examples and their corpus before the first step (default:
+        nothing)."""
 
     @abstractmethod
     def loss(self, examples: Sequence[Any]) -> torch.Tensor:

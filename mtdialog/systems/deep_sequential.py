@@ -144,12 +144,9 @@ class DeepSequential(PaperSystem):
         self.relation_embedding = nn.Embedding(len(labels) + 1, self.settings.relation_embedding)
         nn.init.zeros_(self.relation_embedding.weight)  # as the authors' code initialises it
 
-    def prepare(self, examples):
+    def prepare(self, examples, corpus):
         """Take the corpus's relation label set, and check every gold label against it now."""
-        if self.recipe.corpus is not None:
-            from mtdialog.data.native import Corpus
-
-            self._use_labels(Corpus(self.recipe.corpus).relation_labels)
+        self._use_labels(corpus.relation_labels)
         for example in examples:
             self._gold_heads(example)
 

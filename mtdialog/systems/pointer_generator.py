@@ -107,20 +107,8 @@ class PointerGenerator(PaperSystem):
 
     def _sources(self, examples) -> tuple[list[list[int]], list[str]]:
         """Each session's first ``max_context`` tokens, and the images of their ``[IMG]`` tokens in order."""
-        sources, images = [], []
-        for example in examples:
-            ids: list[int] = []
-            found: list[str] = []
-            for turn in example.context:
-                encoded = self.inputs.turn(turn)
-                ids += encoded.ids
-                found += encoded.images
-                if len(ids) >= self.recipe.max_context:
-                    break
-            ids = ids[:self.recipe.max_context]
-            sources.append(ids)
-            images += found[:sum(i == self.inputs.image for i in ids)]
-        return sources, images
+        sources = [self.inputs.context(e.context, self.recipe.max_context, keep="first") for e in examples]
+        return [s.ids for s in sources], [image for s in sources for image in s.images]
 
     def encode(self, examples) -> tuple[Memory, tuple[torch.Tensor, torch.Tensor]]:
         """The sessions' encoder memory and the decoder's first state ``(1, B, H)`` twice."""

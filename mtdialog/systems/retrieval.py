@@ -152,7 +152,7 @@ class Retrieval(PaperSystem):
         self._candidates: dict[str, torch.Tensor] = {}  # candidate encodings, for the current weights
 
     # ------------------------------------------------------------------ the training examples kept
-    def prepare(self, examples):
+    def prepare(self, examples, corpus):
         """Keep the training sessions' turns (up to their last example) and each example's place."""
         rows: dict[int, int] = {}  # id(session) -> its row in self.sessions
         sessions: list[list[Turn]] = []

@@ -73,7 +73,7 @@ def train(recipe: SystemRecipe, out: Path, *, log: Callable[[str], None] = print
     system = build_system(recipe, tokenizer, corpus)
     log(f"{recipe.system} on {task.name} ({'multimodal' if recipe.multimodal else 'text-only'}): "
         f"{len(examples):,} train examples, {sum(p.numel() for p in system.parameters()):,} parameters")
-    system.prepare(examples)
+    system.prepare(examples, corpus)
     groups = system.param_groups()
     optimizer = torch.optim.AdamW([{k: v for k, v in g.items() if k != "warmup"} for g in groups],
                                   weight_decay=recipe.training.weight_decay)
