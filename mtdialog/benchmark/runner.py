@@ -54,9 +54,9 @@ def recipe_path(row: Row, budget: str) -> Path:
     return path if path.is_absolute() else SOURCE / path
 
 
-def train_overrides(row: Row, settings: Settings, seed: int, run_dir: Path) -> list[str]:
-    """Every override of one training run: the corpus and output, the budget's (its steps times the row's
-    ``step_factor``), the row's, the seed."""
+def train_overrides(row: Row, settings: Settings, seed: int, run_dir: Path, corpus: Path | None = None) -> list[str]:
+    """Every override of one training run: the corpus (default: the benchmark's) and output, the budget's
+    (its steps times the row's ``step_factor``), the row's, the seed."""
     budget = [f"training.steps={int(o.split('=', 1)[1]) * row.step_factor}" if o.startswith("training.steps=") else o
               for o in BUDGETS[settings.budget]]
     if row.step_factor != 1 and not any(o.startswith("training.steps=") for o in budget):  # the recipe's own steps
@@ -64,7 +64,7 @@ def train_overrides(row: Row, settings: Settings, seed: int, run_dir: Path) -> l
 
         steps = yaml.safe_load(recipe_path(row, settings.budget).read_text(encoding="utf-8"))["training"]["steps"]
         budget.append(f"training.steps={steps * row.step_factor}")
-    return [f"data.corpus={settings.corpus}", f"training.output_dir={run_dir}", *budget, *row.overrides,
+    return [f"data.corpus={corpus or settings.corpus}", f"training.output_dir={run_dir}", *budget, *row.overrides,
             f"training.seed={seed}"]
 
 
@@ -165,8 +165,8 @@ def run_seed(row: Row, seed: int, settings: Settings, threads: int = 1) -> dict[
         train += ["--resume", str(run_dir)]  # stopped part-way: continue from its last checkpoint
     else:
         shutil.rmtree(run_dir, ignore_errors=True)
-        train += ["--config", str(recipe_path(row, settings.budget)), *train_overrides(row, settings, seed, run_dir),
-                  f"data.corpus={corpus}"]
+        train += ["--config", str(recipe_path(row, settings.budget)),
+                  *train_overrides(row, settings, seed, run_dir, corpus)]
     train_s = _run(train, where / "train.log", row, seed, threads)
     checkpoint = checkpoint_of(run_dir)
     evaluate = [sys.executable, "-m", "mtdialog", "evaluate", "--checkpoint", str(checkpoint), "--corpus",
